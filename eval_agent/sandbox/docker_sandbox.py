@@ -1,0 +1,209 @@
+"""The Docker sandbox: one hardened container per session, with a persistent shell inside."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import select
+import socket
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+from docker.errors import APIError, DockerException, ImageNotFound
+
+from ..errors import EnvironmentProblem
+from .base import WORKSPACE, PortMapping, SandboxInfo
+from .engine import CONTAINER_PREFIX, LABEL, docker_client
+from .shell import SIGNAL_FOREGROUND_SCRIPT, PersistentShell
+from .shell_sandbox import ShellSandbox
+
+DEFAULT_PORTS = (3000, 5000, 8000, 8001, 8002, 8080, 8888)
+# Host variables that may enter the sandbox; nothing else from the host environment does.
+ENV_ALLOW_LIST = ("LANG", "LC_ALL", "TZ")
+SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL", re.IGNORECASE)
+BASE_ENV = {
+    "HOME": "/tmp/home",
+    "LANG": "C.UTF-8",
+    "PAGER": "cat",
+    "GIT_PAGER": "cat",
+    "TERM": "dumb",
+    "PYTHONUNBUFFERED": "1",
+    "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    "DEBIAN_FRONTEND": "noninteractive",
+}
+
+
+@dataclass
+class DockerSandboxConfig:
+    image: str
+    workspace: Path | None = None  # bind-mounted at /workspace; None: the image's own workdir
+    network: str = "bridge"  # "none" cuts it
+    memory: str = "4g"
+    cpus: float = 2.0
+    pids_limit: int = 512
+    ports: tuple[int, ...] = DEFAULT_PORTS
+    extra_env: dict[str, str] = field(default_factory=dict)
+    user: str | None = None  # "uid:gid"; default: see sandbox_user()
+    session_id: str = ""
+
+
+def sandbox_env(extra: dict[str, str] | None = None, host_env: dict[str, str] | None = None) -> dict[str, str]:
+    """The container's environment: fixed defaults, allow-listed host variables, and extras the
+    user asked for; never a variable whose name looks like a secret."""
+    host_env = os.environ if host_env is None else host_env
+    env = dict(BASE_ENV)
+    env.update({name: host_env[name] for name in ENV_ALLOW_LIST if name in host_env})
+    env.update(extra or {})
+    return {name: value for name, value in env.items() if not SECRET_NAME.search(name)}
+
+
+def sandbox_user(workspace: Path | None) -> str | None:
+    """The uid:gid to run as: the user running eval-agent, so files written in the workspace are
+    theirs. For root, the workspace's owner instead (root owns it: uid 0, but with every
+    capability dropped, so it can write there and nowhere that needs privileges)."""
+    if os.getuid() != 0:
+        return f"{os.getuid()}:{os.getgid()}"
+    if workspace is None:
+        return None
+    stat = workspace.stat()
+    return f"{stat.st_uid}:{stat.st_gid}"
+
+
+class DockerExecTransport:
+    """A bash started with `docker exec -i`, spoken to over the engine's hijacked socket."""
+
+    def __init__(self, client: docker.DockerClient, container_id: str, user: str | None, workdir: str):
+        self._api = client.api
+        self._container_id = container_id
+        self._user = user or ""
+        exec_id = self._api.exec_create(
+            container_id, ["bash", "--noprofile", "--norc"], stdin=True, stdout=True, stderr=True,
+            tty=False, user=self._user, workdir=workdir,
+        )["Id"]
+        response_socket = self._api.exec_start(exec_id, socket=True)
+        self._response_socket = response_socket  # keeps the HTTP response alive
+        self._sock: socket.socket = getattr(response_socket, "_sock", response_socket)
+        self._frames = b""  # multiplexed stream: 8-byte header (stream, size) then payload
+
+    def send(self, data: bytes) -> None:
+        self._sock.sendall(data)
+
+    def recv(self, timeout: float) -> bytes | None:
+        payload = self._take_frames()
+        if payload:
+            return payload
+        ready, _, _ = select.select([self._sock], [], [], max(timeout, 0))
+        while ready:
+            chunk = self._sock.recv(65536)
+            if not chunk:
+                return self._take_frames() or b""
+            self._frames += chunk
+            payload = self._take_frames()
+            if payload:
+                return payload
+            ready, _, _ = select.select([self._sock], [], [], max(timeout, 0))
+        return None
+
+    def _take_frames(self) -> bytes:
+        out = bytearray()
+        while len(self._frames) >= 8:
+            size = struct.unpack(">I", self._frames[4:8])[0]
+            if len(self._frames) < 8 + size:
+                break
+            out += self._frames[8 : 8 + size]
+            self._frames = self._frames[8 + size :]
+        return bytes(out)
+
+    def signal_foreground(self, signal_name: str, shell_pid: int) -> None:
+        exec_id = self._api.exec_create(
+            self._container_id, ["sh", "-c", SIGNAL_FOREGROUND_SCRIPT, "sh", signal_name, str(shell_pid)],
+            user=self._user,
+        )["Id"]
+        self._api.exec_start(exec_id)
+
+    def close(self) -> None:
+        for closer in (self._sock, self._response_socket):
+            try:
+                closer.close()
+            except OSError:
+                pass
+
+
+class DockerSandbox(ShellSandbox):
+    def __init__(self, config: DockerSandboxConfig, client: docker.DockerClient | None = None):
+        self.config = config
+        self._client = client
+        self._container = None
+        session = config.session_id or secrets.token_hex(4)
+        self.name = f"{CONTAINER_PREFIX}{session}"
+        self._info = SandboxInfo(kind="docker", workdir=WORKSPACE, image=config.image, network=config.network)
+
+    def start(self) -> None:
+        client = self._client = self._client or docker_client()
+        config = self.config
+        try:
+            image = client.images.get(config.image)
+        except ImageNotFound:
+            raise EnvironmentProblem(
+                f"sandbox image {config.image} is missing: build it with `eval-agent sandbox build`"
+            ) from None
+        user = config.user or sandbox_user(config.workspace)
+        workdir = WORKSPACE if config.workspace else (image.attrs["Config"].get("WorkingDir") or "/")
+        options = dict(
+            image=config.image, command=["sleep", "infinity"], name=self.name, detach=True, init=True,
+            labels={LABEL: "1", f"{LABEL}.session": config.session_id or self.name,
+                    f"{LABEL}.workspace": str(config.workspace or "")},
+            environment=sandbox_env(config.extra_env), working_dir=workdir,
+            cap_drop=["ALL"], security_opt=["no-new-privileges"], pids_limit=config.pids_limit,
+            mem_limit=config.memory, nano_cpus=int(config.cpus * 1e9), network_mode=config.network,
+        )
+        if user:
+            options["user"] = user
+        if config.workspace:
+            options["volumes"] = {str(config.workspace.resolve()): {"bind": WORKSPACE, "mode": "rw"}}
+        if config.network != "none" and config.ports:
+            options["ports"] = {f"{port}/tcp": ("127.0.0.1", None) for port in config.ports}
+        try:
+            self._container = client.containers.run(**options)
+            self._container.reload()
+        except (APIError, DockerException) as exc:
+            self.close()
+            raise EnvironmentProblem(f"could not start the sandbox container: {exc}") from None
+        self._info = SandboxInfo(
+            kind="docker", workdir=workdir, image=config.image, image_id=image.id,
+            container=self.name, network=config.network, user=user,
+            limits={"memory": config.memory, "cpus": config.cpus, "pids": config.pids_limit},
+            ports=self._port_mappings(),
+        )
+        self._shell = PersistentShell(
+            lambda: DockerExecTransport(client, self._container.id, user, workdir), workdir
+        )
+        self._shell.start()
+
+    def _port_mappings(self) -> list[PortMapping]:
+        mappings = []
+        for key, bindings in sorted((self._container.attrs["NetworkSettings"].get("Ports") or {}).items()):
+            for binding in bindings or []:
+                mappings.append(PortMapping(int(key.split("/")[0]), binding["HostIp"], int(binding["HostPort"])))
+        return sorted(mappings, key=lambda m: m.container_port)
+
+    def close(self) -> None:
+        shell = getattr(self, "_shell", None)
+        if shell is not None:
+            shell.close()
+        if self._client is not None:
+            try:  # by name: also catches a container whose start was cut short
+                self._client.api.remove_container(self.name, force=True)
+            except (APIError, DockerException):
+                pass
+        self._container = None
+
+    def __enter__(self) -> "DockerSandbox":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

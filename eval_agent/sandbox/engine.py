@@ -1,0 +1,43 @@
+"""Reaching the Docker engine, with one actionable line when it does not answer."""
+
+from __future__ import annotations
+
+import functools
+
+import docker
+from docker.errors import DockerException
+
+from ..errors import DockerUnavailable
+
+LABEL = "eval-agent"  # every container and image eval-agent makes carries eval-agent=1
+CONTAINER_PREFIX = "eval-agent-"
+
+FIX = (
+    "start it (as root on Debian: `apt-get install docker.io && dockerd &`), "
+    "or add your user to the docker group (`sudo usermod -aG docker $USER`, then log in again)"
+)
+
+
+@functools.lru_cache(maxsize=1)
+def docker_client() -> docker.DockerClient:
+    """A client for the engine named by DOCKER_HOST or the default socket; raises
+    DockerUnavailable (exit code 3) with the fix when the engine does not answer."""
+    try:
+        client = docker.from_env(timeout=120)
+        client.ping()
+    except DockerException as exc:
+        reason = str(exc).split("\n")[0]
+        if "Permission denied" in reason:
+            raise DockerUnavailable(
+                "Docker engine refused access (permission denied on its socket): "
+                "add your user to the docker group (`sudo usermod -aG docker $USER`, then log in again)"
+            ) from None
+        raise DockerUnavailable(f"Docker engine unreachable ({_short(reason)}): {FIX}") from None
+    return client
+
+
+def _short(reason: str) -> str:
+    for marker in ("Error while fetching server API version:", "ConnectionError"):
+        if marker in reason:
+            return "no engine answers on its socket"
+    return reason[:160]
