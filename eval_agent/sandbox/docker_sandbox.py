@@ -83,6 +83,7 @@ class DockerExecTransport:
             container_id, ["bash", "--noprofile", "--norc"], stdin=True, stdout=True, stderr=True,
             tty=False, user=self._user, workdir=workdir,
         )["Id"]
+        self._exec_id = exec_id
         response_socket = self._api.exec_start(exec_id, socket=True)
         self._response_socket = response_socket  # keeps the HTTP response alive
         self._sock: socket.socket = getattr(response_socket, "_sock", response_socket)
@@ -123,6 +124,13 @@ class DockerExecTransport:
             user=self._user,
         )["Id"]
         self._api.exec_start(exec_id)
+
+    def exit_code(self) -> int | None:
+        try:
+            state = self._api.exec_inspect(self._exec_id)
+        except (APIError, DockerException):
+            return -1
+        return None if state.get("Running") else state.get("ExitCode", -1)
 
     def close(self) -> None:
         for closer in (self._sock, self._response_socket):

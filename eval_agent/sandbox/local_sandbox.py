@@ -37,6 +37,9 @@ class LocalTransport:
     def signal_foreground(self, signal_name: str, shell_pid: int) -> None:
         subprocess.run(["sh", "-c", SIGNAL_FOREGROUND_SCRIPT, "sh", signal_name, str(shell_pid)], check=False)
 
+    def exit_code(self) -> int | None:
+        return self._process.poll()
+
     def close(self) -> None:
         if self._process.poll() is None:
             try:  # the shell and everything it started, background servers included

@@ -67,11 +67,21 @@ class Transport(Protocol):
         """Run SIGNAL_FOREGROUND_SCRIPT next to the shell (a separate process)."""
         ...
 
+    def exit_code(self) -> int | None:
+        """The shell's exit code once it has exited, None while it runs. Needed because a
+        background job that inherited the shell's stdout keeps the stream open after it exits."""
+        ...
+
     def close(self) -> None: ...
 
 
+LIVENESS_CHECK_INTERVAL = 1.0  # seconds of silence between checks that the shell still runs
+
+
 class ShellDied(RuntimeError):
-    pass
+    def __init__(self, message: str, exit_code: int | None = None):
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 class CommandInterrupted(KeyboardInterrupt):
@@ -130,6 +140,7 @@ class PersistentShell:
         started = time.monotonic()
         buffer = CappedBuffer()
         timed_out = interrupted = restarted = False
+        shell_exit_code = 1
         try:
             self._transport.send(script.encode())
             match, leftover = self._read_until(marker, started + timeout, buffer)
@@ -139,12 +150,13 @@ class PersistentShell:
         except KeyboardInterrupt:
             interrupted = True
             match, leftover = self._stop_foreground(marker, buffer)
-        except ShellDied:
+        except ShellDied as died:
             match, leftover = None, b""
+            shell_exit_code = died.exit_code
         if match is None:  # the shell is gone or stuck in a builtin: replace it
             restarted = True
             self._restart()
-            exit_code = 137 if (timed_out or interrupted) else 1
+            exit_code = 137 if (timed_out or interrupted) else shell_exit_code
         else:
             exit_code = int(match.group(1))
         self._pending = leftover
@@ -216,11 +228,14 @@ class PersistentShell:
                 if buffer is not None:
                     buffer.add(window)
                 return None, b""
-            data = self._transport.recv(remaining)
+            data = self._transport.recv(min(remaining, LIVENESS_CHECK_INTERVAL))
+            if data is None and remaining > LIVENESS_CHECK_INTERVAL:
+                code = self._transport.exit_code()
+                data = b"" if code is not None else None
             if data == b"":
                 if buffer is not None:
                     buffer.add(window)
-                raise ShellDied("the sandbox shell has exited")
+                raise ShellDied("the sandbox shell has exited", self._transport.exit_code())
             if data:
                 window += data
 
