@@ -6,17 +6,18 @@ from prompts/ and sandbox/ by pyproject.toml); in an editable checkout, the fold
 
 from __future__ import annotations
 
-from importlib import resources
+import importlib.util
 from pathlib import Path
 
 _CHECKOUT = Path(__file__).resolve().parent.parent
 
 
 def _shipped(package: str, checkout_folder: str) -> Path:
-    try:
-        return Path(str(resources.files(package)))
-    except ModuleNotFoundError:
-        return _CHECKOUT / checkout_folder
+    # data folders without __init__.py are namespace packages: take their one location
+    spec = importlib.util.find_spec(package)
+    if spec is not None and spec.submodule_search_locations:
+        return Path(list(spec.submodule_search_locations)[0])
+    return _CHECKOUT / checkout_folder
 
 
 def prompts_dir() -> Path:

@@ -1,0 +1,179 @@
+"""The command line: thin. It parses, builds a Session or calls a module, and maps errors to one
+line and an exit code: 0 done, 1 stopped by a limit, 2 usage error, 3 environment error,
+130 interrupted."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from typer.exceptions import Abort as TyperAbort
+from typer.exceptions import TyperException
+from rich.console import Console
+from rich.text import Text
+
+from . import __version__
+from .errors import EvalAgentError
+
+app = typer.Typer(
+    help="eval-agent: a coding agent that works in a Docker sandbox and records every run as training data.",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+)
+sandbox_app = typer.Typer(help="Build the sandbox image; list and remove eval-agent's containers.", no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
+
+err = Console(stderr=True, highlight=False)
+
+ModelOpt = typer.Option(None, "--model", "-m", help="PROVIDER:NAME, e.g. openai:gpt-4o-mini; scripted:FILE replays actions. Default: EVAL_AGENT_MODEL or the config file.")
+BaseUrlOpt = typer.Option(None, "--base-url", help="An OpenAI-compatible endpoint (vLLM, llama.cpp, Ollama, LM Studio); default OPENAI_BASE_URL.")
+WorkspaceOpt = typer.Option(None, "--workspace", "-w", help="The folder the agent works in (mounted at /workspace). Default: the current folder.")
+NetworkOpt = typer.Option(None, "--network", help="bridge (default) or none: cut the sandbox off the network.")
+ToolModeOpt = typer.Option(None, "--tool-mode", help="native, text or auto (native, falling back to text when the server rejects tools).")
+PromptsOpt = typer.Option(None, "--prompts", help="A folder with your own copies of the prompt templates.")
+SandboxOpt = typer.Option(None, "--sandbox", help="docker (default) or local: no isolation, for machines without Docker.")
+
+
+def _flags(**values) -> dict:
+    return {name: value for name, value in values.items() if value is not None}
+
+
+@app.command()
+def run(
+    request: str = typer.Argument(..., help="What the agent should do."),
+    workspace: Optional[Path] = WorkspaceOpt,
+    model: Optional[str] = ModelOpt,
+    base_url: Optional[str] = BaseUrlOpt,
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after this many tool calls (default 50)."),
+    max_cost: Optional[float] = typer.Option(None, "--max-cost", help="Stop once the model calls cost this many USD."),
+    max_seconds: Optional[float] = typer.Option(None, "--max-seconds", help="Stop after this much wall time."),
+    network: Optional[str] = NetworkOpt,
+    tool_mode: Optional[str] = ToolModeOpt,
+    prompts: Optional[Path] = PromptsOpt,
+    sandbox: Optional[str] = SandboxOpt,
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON object per event on stdout, nothing else."),
+) -> None:
+    """Run one request to the end: plan, act in the sandbox, finish.
+
+    Exit codes: 0 finished, 1 stopped by a limit, 2 usage error, 3 environment error (Docker,
+    model endpoint), 130 interrupted."""
+    from .config import load_settings
+    from .session import Session
+    from .trajectory.redact import Redactor
+    from .ui.jsonl import JsonLines
+    from .ui.render import ConsoleRenderer
+
+    settings = load_settings(_flags(model=model, base_url=base_url, max_steps=max_steps, max_cost=max_cost,
+                                    max_seconds=max_seconds, network=network, tool_mode=tool_mode,
+                                    prompts=prompts, sandbox=sandbox))
+    if json_output:
+        redactor = Redactor()
+        sink, on_text = JsonLines(), None
+        emit = lambda event: sink(_Redacted(event, redactor))  # noqa: E731
+    else:
+        renderer = ConsoleRenderer()
+        emit, on_text = renderer, renderer.on_text
+    with Session(settings, workspace or Path.cwd(), emit=emit, on_text=on_text) as session:
+        result = session.run(request)
+    raise typer.Exit(result.exit_code)
+
+
+class _Redacted:
+    """An event whose dict form passes through the redactor (for --json on stdout)."""
+
+    def __init__(self, event, redactor):
+        self.event, self.redactor = event, redactor
+
+    def to_dict(self) -> dict:
+        return self.redactor.data(self.event.to_dict())
+
+
+@sandbox_app.command("build")
+def sandbox_build(
+    rebuild: bool = typer.Option(False, "--rebuild", help="Build even when the image is up to date."),
+    base: Optional[str] = typer.Option(None, "--base", help="Base image to build on (default: debian:bookworm-slim, else an offline debootstrap base)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show the whole build log."),
+) -> None:
+    """Build the sandbox image eval-agent-sandbox:VERSION (returns at once when it is up to date)."""
+    from .sandbox.image import ensure_image, image_tag
+
+    image_id = ensure_image(rebuild=rebuild, base=base, verbose=verbose, log=lambda line: err.print(line))
+    print(f"{image_tag()} {image_id[7:19] if image_id.startswith('sha256:') else image_id}")
+
+
+@sandbox_app.command("ls")
+def sandbox_ls() -> None:
+    """List eval-agent's containers (label eval-agent=1), running or left by a crashed run."""
+    from rich.table import Table
+
+    from .sandbox.image import list_containers
+
+    containers = list_containers()
+    if not containers:
+        print("no eval-agent containers")
+        return
+    table = Table("name", "status", "image", "created", "workspace")
+    for container in containers:
+        table.add_row(container["name"], container["status"], container["image"], str(container["created"]),
+                      container.get("workspace") or "")
+    Console().print(table)
+
+
+@sandbox_app.command("prune")
+def sandbox_prune() -> None:
+    """Remove all of eval-agent's containers, including those a killed run left behind."""
+    from .sandbox.image import prune_containers
+
+    removed = prune_containers()
+    print(f"removed {len(removed)} container{'s' if len(removed) != 1 else ''}" + (": " + ", ".join(removed) if removed else ""))
+
+
+@app.command()
+def doctor(
+    model: Optional[str] = ModelOpt,
+    base_url: Optional[str] = BaseUrlOpt,
+) -> None:
+    """Check the Docker engine, the sandbox image, the model endpoint and the data folder."""
+    from .config import load_settings
+    from .doctor import run_checks
+
+    settings = load_settings(_flags(model=model, base_url=base_url))
+    failures = 0
+    for check in run_checks(settings):
+        mark = "[green]ok[/green]  " if check.ok else "[red]FAIL[/red]"
+        Console(highlight=False).print(f"{mark} {check.name}: {check.detail}")
+        failures += not check.ok
+    raise typer.Exit(1 if failures else 0)
+
+
+@app.command()
+def version() -> None:
+    """Print eval-agent's version."""
+    print(__version__)
+
+
+def _terminate(signum, frame) -> None:
+    # SIGTERM unwinds like an exception, so the sandbox container is removed and the record closed
+    raise SystemExit(143)
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        code = app(standalone_mode=False)
+    except EvalAgentError as exc:
+        err.print(Text.assemble(("eval-agent: ", "red"), str(exc)))
+        sys.exit(exc.exit_code)
+    except TyperException as exc:  # bad flags: the usage message, exit code 2
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, TyperAbort):
+        err.print("interrupted")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

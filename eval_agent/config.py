@@ -1,0 +1,72 @@
+"""Settings: flags > environment (EVAL_AGENT_*) > config file > defaults.
+
+The config file is TOML at EVAL_AGENT_CONFIG, else `config.toml` in the platform's user config
+folder; its keys are the field names below (e.g. `model = "openai:gpt-4o-mini"`)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ValidationError
+
+from .errors import UsageError
+
+ToolMode = Literal["native", "text", "auto"]
+
+
+class Settings(BaseModel, extra="forbid"):
+    model: str | None = None
+    base_url: str | None = None
+    tool_mode: ToolMode = "auto"
+    temperature: float | None = None
+    max_steps: int = 50
+    max_cost: float | None = None
+    max_seconds: float | None = None
+    command_timeout: float = 120.0
+    sandbox: Literal["docker", "local"] = "docker"
+    network: Literal["bridge", "none"] = "bridge"
+    memory: str = "4g"
+    cpus: float = 2.0
+    pids_limit: int = 512
+    image: str | None = None
+    prompts: Path | None = None
+    sandbox_env: list[str] = []  # names of host variables to pass into the sandbox
+
+
+ENV_PREFIX = "EVAL_AGENT_"
+
+
+def home() -> Path:
+    """EVAL_AGENT_HOME, else the platform's user data folder: trajectories, history, models."""
+    configured = os.environ.get("EVAL_AGENT_HOME")
+    return Path(configured).expanduser() if configured else Path(platformdirs.user_data_dir("eval-agent"))
+
+
+def config_path() -> Path:
+    configured = os.environ.get("EVAL_AGENT_CONFIG")
+    return Path(configured).expanduser() if configured else Path(platformdirs.user_config_dir("eval-agent")) / "config.toml"
+
+
+def load_settings(flags: dict[str, Any] | None = None) -> Settings:
+    values: dict[str, Any] = {}
+    path = config_path()
+    if path.is_file():
+        try:
+            values.update(tomllib.loads(path.read_text()))
+        except tomllib.TOMLDecodeError as exc:
+            raise UsageError(f"config file {path} is not valid TOML: {exc}") from None
+    for name in Settings.model_fields:
+        env_value = os.environ.get(ENV_PREFIX + name.upper())
+        if env_value not in (None, ""):
+            values[name] = env_value.split(",") if name == "sandbox_env" else env_value
+    values.update({name: value for name, value in (flags or {}).items() if value is not None})
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        raise UsageError(f"bad setting {where}: {error['msg']} (from a flag, {ENV_PREFIX}{where.upper()} or {path})") from None

@@ -1,0 +1,130 @@
+"""Everything that happens in a run is an event. The terminal view, the `--json` output and the
+trajectory file are three consumers of the same stream."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+
+@dataclass
+class Event:
+    type: str = field(init=False, default="event")
+    time: float = field(init=False, default_factory=time.time)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class RunStarted(Event):
+    run_id: str
+    session_id: str
+    request: str
+    model: dict[str, Any]
+    tool_mode: str
+    tools: list[dict[str, Any]]
+    prompts: dict[str, Any]
+    sandbox: dict[str, Any]
+    workspace: dict[str, Any]
+    limits: dict[str, Any]
+    version: str
+    follow_up: bool = False
+    type: str = field(init=False, default="run_started")
+
+
+@dataclass
+class ModelCalled(Event):
+    """One model call: the messages added since the previous call, and the answer."""
+
+    step: int
+    purpose: str  # "plan" or "act"
+    new_messages: list[dict[str, Any]]
+    answer: dict[str, Any]  # the assistant message as appended: content, tool_calls
+    input_tokens: int | None
+    output_tokens: int | None
+    cost: float | None
+    latency: float
+    retries: int
+    type: str = field(init=False, default="model_called")
+
+
+@dataclass
+class PlanUpdated(Event):
+    items: list[dict[str, Any]]  # {"text": ..., "done": bool}
+    type: str = field(init=False, default="plan_updated")
+
+
+@dataclass
+class ToolStarted(Event):
+    step: int
+    tool: str
+    arguments: dict[str, Any]
+    call_id: str
+    type: str = field(init=False, default="tool_started")
+
+
+@dataclass
+class ToolFinished(Event):
+    step: int
+    tool: str
+    arguments: dict[str, Any]
+    call_id: str
+    observation: str  # exactly what the model saw
+    ok: bool
+    exit_code: int | None
+    full_output: str | None
+    duration: float
+    timed_out: bool
+    commit: str | None
+    type: str = field(init=False, default="tool_finished")
+
+
+@dataclass
+class FormatErrorEvent(Event):
+    step: int
+    error: str
+    type: str = field(init=False, default="format_error")
+
+
+@dataclass
+class Notice(Event):
+    """Something the user should know: a limit warning, a fallback, a stuck warning."""
+
+    message: str
+    level: str = "info"
+    type: str = field(init=False, default="notice")
+
+
+@dataclass
+class RunFinished(Event):
+    run_id: str
+    status: str  # finished | limit | error | interrupted
+    reason: str
+    summary: str
+    steps: int
+    input_tokens: int
+    output_tokens: int
+    cost: float | None
+    seconds: float
+    services: list[str]
+    record: str | None = None
+    type: str = field(init=False, default="run_finished")
+
+
+class EventSink(Protocol):
+    def __call__(self, event: Event) -> None: ...
+
+
+class Fanout:
+    """Sends each event to every sink, in order; text deltas go only to those that want them."""
+
+    def __init__(self, *sinks: EventSink, on_text: Callable[[str], None] | None = None):
+        self.sinks = [sink for sink in sinks if sink is not None]
+        self.on_text = on_text
+
+    def __call__(self, event: Event) -> None:
+        for sink in self.sinks:
+            sink(event)

@@ -1,0 +1,52 @@
+"""Prompt templates: Jinja2 files in prompts/ (shipped in the wheel), overridable per file with
+`--prompts DIR`. Every rendering is strict: a missing variable is an error, not an empty string."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .errors import UsageError
+from .resources import prompts_dir
+
+TEMPLATE_NAMES = ("system", "plan", "start", "follow_up", "observation", "format_error", "stuck_warning", "text_protocol")
+
+
+class Prompts:
+    def __init__(self, user_dir: Path | None = None):
+        if user_dir is not None and not user_dir.is_dir():
+            raise UsageError(f"--prompts {user_dir}: no such folder; point it at a copy of eval-agent's prompts/")
+        folders = [str(user_dir)] if user_dir else []
+        folders.append(str(prompts_dir()))
+        self._env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(folders),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=False,
+            autoescape=False,
+        )
+        self.user_dir = user_dir
+        self.used: dict[str, str] = {}  # template file -> sha256 of its source
+
+    def render(self, name: str, **variables: Any) -> str:
+        try:
+            template = self._env.get_template(f"{name}.j2")
+        except jinja2.TemplateNotFound:
+            raise UsageError(f"prompt template {name}.j2 not found in {self.user_dir or prompts_dir()}") from None
+        self._remember(template)
+        try:
+            return template.render(**variables).strip()
+        except jinja2.UndefinedError as exc:
+            raise UsageError(f"prompt template {name}.j2: {exc}") from None
+        except jinja2.TemplateError as exc:
+            raise UsageError(f"prompt template {name}.j2 is broken: {exc}") from None
+
+    def _remember(self, template: jinja2.Template) -> None:
+        if template.filename and template.name not in self.used:
+            self.used[template.name] = hashlib.sha256(Path(template.filename).read_bytes()).hexdigest()[:16]
+
+    def record(self) -> dict[str, Any]:
+        """Names and hashes of the templates used so far, for the run's record."""
+        return {"dir": str(self.user_dir) if self.user_dir else "builtin", "templates": dict(self.used)}

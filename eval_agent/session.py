@@ -1,0 +1,187 @@
+"""A Session puts the parts together: settings -> model, sandbox, workspace, recorder, agent.
+One session is one sandbox and one conversation; each request in it is a run with its own record."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from . import __version__
+from .agent import Agent, Limits, Outcome
+from .config import Settings, home
+from .errors import EvalAgentError, ModelError, UsageError
+from .events import Event, Notice, RunFinished, RunStarted
+from .models.registry import load_model
+from .prompts import Prompts
+from .sandbox.base import Sandbox
+from .sandbox.services import running_services
+from .tools.registry import default_tools, tool_schemas
+from .trajectory.recorder import Recorder
+from .workspace import Workspace
+
+DEFAULT_OPENAI_MODEL = "openai:gpt-4o-mini"
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    outcome: Outcome
+    record: Path
+    services: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return {"finished": 0, "interrupted": 130, "error": 3}.get(self.outcome.status, 1)
+
+
+def new_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+def choose_model_spec(settings: Settings) -> str:
+    if settings.model:
+        return settings.model
+    if os.environ.get("OPENAI_API_KEY") or settings.base_url or os.environ.get("OPENAI_BASE_URL"):
+        return DEFAULT_OPENAI_MODEL
+    raise UsageError("no model chosen: pass --model openai:NAME with OPENAI_API_KEY set "
+                     "(or --base-url for an OpenAI-compatible server), or set EVAL_AGENT_MODEL")
+
+
+class Session:
+    def __init__(self, settings: Settings, workspace: Path | None, emit: Callable[[Event], None] | None = None,
+                 on_text: Callable[[str], None] | None = None, sandbox: Sandbox | None = None):
+        self.settings = settings
+        self.workspace_path = workspace.resolve() if workspace else None
+        self.emit_outside = emit or (lambda event: None)
+        self.on_text = on_text
+        self.sandbox = sandbox
+        self.id = new_id()
+        self.home = home()
+        self.workspace: Workspace | None = None
+        self.recorder: Recorder | None = None
+        self.agent: Agent | None = None
+
+    # -- lifecycle -------------------------------------------------------------------
+    def __enter__(self) -> "Session":
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def start(self) -> None:
+        settings = self.settings
+        if self.workspace_path is not None and not self.workspace_path.is_dir():
+            raise UsageError(f"workspace {self.workspace_path} is not a folder")
+        self.prompts = Prompts(settings.prompts)
+        self.model = load_model(choose_model_spec(settings), base_url=settings.base_url,
+                                temperature=settings.temperature)
+        if self.workspace_path is not None:
+            self.workspace = Workspace(self.workspace_path, run_id=self.id)
+            self.workspace.prepare()
+        if self.sandbox is None:
+            self.sandbox = self._make_sandbox()
+        self.sandbox.start()
+        tools = default_tools()
+        self.agent = Agent(
+            self.model, self.sandbox, tools, self.prompts, emit=self._emit,
+            limits=Limits(max_steps=settings.max_steps, max_cost=settings.max_cost, max_seconds=settings.max_seconds),
+            tool_mode=settings.tool_mode, on_text=self.on_text,
+            system_variables=self._system_variables(),
+            commit_step=self.workspace.commit_step if self.workspace else None,
+        )
+
+    def _make_sandbox(self) -> Sandbox:
+        settings = self.settings
+        extra_env = {name: os.environ[name] for name in settings.sandbox_env if name in os.environ}
+        if settings.sandbox == "local":
+            from .sandbox.local_sandbox import WARNING, LocalSandbox
+
+            if self.workspace_path is None:
+                raise UsageError("--sandbox local needs a workspace folder")
+            self.emit_outside(Notice(message=WARNING, level="warning"))
+            return LocalSandbox(self.workspace_path, extra_env=extra_env)
+        from .sandbox.docker_sandbox import DockerSandbox, DockerSandboxConfig
+        from .sandbox.image import ensure_image, image_tag
+
+        image = settings.image
+        if image is None:
+            image = image_tag()
+            ensure_image(log=lambda line: self.emit_outside(Notice(message=line)))
+        return DockerSandbox(DockerSandboxConfig(
+            image=image, workspace=self.workspace_path, network=settings.network, memory=settings.memory,
+            cpus=settings.cpus, pids_limit=settings.pids_limit, extra_env=extra_env, session_id=self.id,
+        ))
+
+    def _system_variables(self) -> dict:
+        info = self.sandbox.info
+        return {
+            "workdir": info.workdir, "sandbox_kind": info.kind, "network": info.network,
+            "ports": info.ports, "timeout": int(self.settings.command_timeout),
+            "has_workspace": self.workspace_path is not None,
+            "user_note": "as an unprivileged user" if info.user not in (None, "0:0") else "as root without capabilities",
+        }
+
+    def close(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.close()
+        if self.recorder is not None:
+            self.recorder.close()
+
+    # -- requests --------------------------------------------------------------------
+    def run(self, request: str) -> RunResult:
+        if not request.strip():
+            raise UsageError("the request is empty: say what the agent should do")
+        run_id = new_id()
+        if self.recorder is not None:
+            self.recorder.close()
+        self.recorder = Recorder(self.home, run_id, self.id)
+        base_commit = self.workspace.begin_request() if self.workspace else None
+        agent = self.agent
+        self._emit(RunStarted(
+            run_id=run_id, session_id=self.id, request=request, model=asdict(self.model.info),
+            tool_mode=agent.tool_mode, tools=tool_schemas(agent.tools), prompts=self.prompts.record(),
+            sandbox=_plain(self.sandbox.info), limits=asdict(agent.limits), version=__version__,
+            workspace={"path": str(self.workspace_path or ""), "base_commit": base_commit},
+            follow_up=bool(agent.messages),
+        ))
+        try:
+            outcome = agent.run(request)
+        except ModelError as exc:
+            outcome = agent.outcome
+            outcome.status, outcome.reason = "error", str(exc)
+            self._finish(run_id, outcome, [])
+            raise
+        services = [m.url for m in running_services(self.sandbox)] if outcome.status != "interrupted" else []
+        self._finish(run_id, outcome, services)
+        return RunResult(run_id, outcome, self.recorder.path, services)
+
+    def _finish(self, run_id: str, outcome: Outcome, services: list[str]) -> None:
+        self._emit(RunFinished(
+            run_id=run_id, status=outcome.status, reason=outcome.reason, summary=outcome.summary,
+            steps=outcome.steps, input_tokens=outcome.input_tokens, output_tokens=outcome.output_tokens,
+            cost=outcome.cost, seconds=round(outcome.seconds, 3), services=services,
+            record=str(self.recorder.path) if self.recorder else None,
+        ))
+
+    def _emit(self, event: Event) -> None:
+        if self.recorder is not None:
+            self.recorder(event)
+        self.emit_outside(event)
+
+
+def _plain(info) -> dict:
+    data = asdict(info)
+    data["ports"] = [{**port, "url": f"http://{port['host_ip']}:{port['host_port']}"} for port in data["ports"]]
+    return data
+
+
+__all__ = ["Session", "RunResult", "EvalAgentError"]

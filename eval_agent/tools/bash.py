@@ -1,0 +1,83 @@
+"""The bash tool: one command in the sandbox's persistent shell."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..models.base import ToolSchema
+from ..sandbox.base import DEFAULT_COMMAND_TIMEOUT, Sandbox
+from ..sandbox.output import MODEL_OUTPUT_BUDGET, cut_for_model
+from .base import Observation, function_schema
+from .registry import check_arguments
+
+MIN_TIMEOUT = 1.0
+MAX_TIMEOUT = 1800.0  # a build or a test suite may take long; an hour-long hang should not
+
+DESCRIPTION = (
+    "Run a bash command in the sandbox. The shell persists between calls (working directory, "
+    "variables, activated virtualenvs), starting in the workspace. stdin is closed, so use "
+    "non-interactive flags (apt-get -y, pip --no-input). Start servers in the background "
+    "(`cmd > server.log 2>&1 &`). Returns stdout and stderr merged; when longer than "
+    f"{MODEL_OUTPUT_BUDGET} characters only the head and the tail are shown. A non-zero exit code "
+    f"is reported on the last line. `timeout` is in seconds (default {DEFAULT_COMMAND_TIMEOUT:.0f}, "
+    f"max {MAX_TIMEOUT:.0f}); a command that runs longer is stopped."
+)
+
+
+class BashTool:
+    name = "bash"
+
+    @property
+    def schema(self) -> ToolSchema:
+        return function_schema(
+            self.name, DESCRIPTION,
+            {
+                "command": {"type": "string", "description": "The bash command (may span several lines)."},
+                "timeout": {"type": "number",
+                            "description": f"Seconds before the command is stopped (default {DEFAULT_COMMAND_TIMEOUT:.0f})."},
+            },
+            ["command"],
+        )
+
+    def run(self, arguments: dict[str, Any], sandbox: Sandbox) -> Observation:
+        arguments, error = check_arguments(self.schema, arguments)
+        if error is not None:
+            return error
+        command: str = arguments["command"]
+        if not command.strip():
+            return Observation("The command is empty: give a bash command to run.", ok=False)
+        timeout = clamp_timeout(arguments.get("timeout"))
+        result = sandbox.run(command, timeout)
+
+        shown, removed = cut_for_model(result.output)
+        lines = [shown.rstrip("\n") if shown.strip() else "(no output)"]
+        if result.timed_out:
+            lines.append(f"[timed out after {_seconds(timeout)} s; the command was stopped, the shell is still usable]")
+        elif result.interrupted:
+            lines.append("[interrupted by the user; the command was stopped]")
+        if result.exit_code != 0:
+            lines.append(f"[exit code: {result.exit_code}]")
+        if result.shell_restarted:
+            lines.append("[the shell was restarted: its state was reset (working directory back to the "
+                         "workspace, variables and activated environments gone)]")
+        return Observation(
+            "\n".join(lines),
+            ok=result.exit_code == 0,
+            exit_code=result.exit_code,
+            full_output=result.output,
+            duration=result.duration,
+            timed_out=result.timed_out,
+            details={"timeout": timeout, "chars_cut": removed, "interrupted": result.interrupted,
+                     "shell_restarted": result.shell_restarted, "output_truncated": result.output_truncated},
+        )
+
+
+def clamp_timeout(timeout: float | None) -> float:
+    """The model's timeout, or the sandbox default, kept within [MIN_TIMEOUT, MAX_TIMEOUT]."""
+    if timeout is None:
+        return DEFAULT_COMMAND_TIMEOUT
+    return min(max(float(timeout), MIN_TIMEOUT), MAX_TIMEOUT)
+
+
+def _seconds(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
