@@ -154,7 +154,10 @@ class Workspace:
         return True
 
     def _ignored_by_enclosing_repo(self) -> bool:
-        status, _, _ = self._git("check-ignore", "-q", self._spec, with_exceptions=False, extended_output=True)
+        # check-ignore rejects the 'literal' pathspec magic that every other command here runs with.
+        with self._repo.git.custom_environment(GIT_LITERAL_PATHSPECS="0"):
+            status, _, _ = self._git("check-ignore", "-q", self._spec, with_exceptions=False,
+                                     with_extended_output=True)
         return status == 0
 
     def _attach(self, repo: git.Repo) -> None:

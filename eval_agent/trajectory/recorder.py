@@ -18,15 +18,15 @@ def trajectories_dir(home: Path) -> Path:
 
 
 class Recorder:
-    def __init__(self, home: Path, session_id: str, redactor: Redactor | None = None):
+    def __init__(self, home: Path, run_id: str, session_id: str, redactor: Redactor | None = None):
         self.dir = trajectories_dir(home)
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.session_id = session_id
+        self.run_id, self.session_id = run_id, session_id
         self.redactor = redactor or Redactor()
-        self.path = self.dir / f"{session_id}.jsonl"
+        self.path = self.dir / f"{run_id}.jsonl"
         self._file = open(self.path, "a", encoding="utf-8")
         if self._file.tell() == 0:
-            self._write({"type": "header", "format": FORMAT, "session_id": session_id})
+            self._write({"type": "header", "format": FORMAT, "run_id": run_id, "session_id": session_id})
 
     def __call__(self, event: Event) -> None:
         self._write(self.redactor.data(event.to_dict()))

@@ -21,6 +21,7 @@ def plan_text(items: list[dict]) -> Text:
     for item in items:
         text.append("  [x] " if item["done"] else "  [ ] ", style="green" if item["done"] else "dim")
         text.append(item["text"] + "\n", style="dim" if item["done"] else "")
+    text.rstrip()
     return text
 
 

@@ -1,0 +1,54 @@
+"""Model specs -> Model objects.
+
+    openai:NAME       the OpenAI API or any OpenAI-compatible server (--base-url / OPENAI_BASE_URL)
+    PROVIDER:NAME     another LangChain chat model provider (anthropic, google_genai, ollama, ...)
+    scripted:PATH     replay a JSON list of actions (demos, tests)
+    local[:PATH]      the embedded offline model (not available yet)
+
+A new backend is one new module and one line in `load_model`."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from eval_agent.errors import UsageError
+from eval_agent.models.base import Model
+from eval_agent.models.langchain_chat import SPEC_FORMS
+
+
+def parse_spec(spec: str) -> tuple[str, str]:
+    """'openai:gpt-4o' -> ('openai', 'gpt-4o'); the name may itself hold colons (llama3:8b)."""
+    spec = (spec or "").strip()
+    if spec == "local":
+        return "local", ""
+    provider, colon, name = spec.partition(":")
+    if not colon:
+        raise UsageError(f"model spec {spec!r} is not understood: use {SPEC_FORMS}")
+    provider, name = provider.strip().lower(), name.strip()
+    if not provider or (not name and provider != "local"):
+        raise UsageError(f"model spec {spec!r} needs both a provider and a name: use {SPEC_FORMS}")
+    return provider, name
+
+
+def load_model(
+    spec: str, *, base_url: str | None = None, api_key: str | None = None, **params: Any
+) -> Model:
+    provider, name = parse_spec(spec)
+    if provider == "local":
+        raise UsageError("the embedded model is not available yet")
+    if provider == "scripted":
+        from eval_agent.models.scripted import ScriptedModel
+
+        return ScriptedModel(name)
+    if provider == "openai":
+        from eval_agent.models.openai_chat import OpenAIChatModel
+
+        accepted = inspect.signature(OpenAIChatModel).parameters
+        unknown = sorted(set(params) - set(accepted))
+        if unknown:
+            raise UsageError(f"openai:{name} does not take {', '.join(unknown)}")
+        return OpenAIChatModel(name, base_url=base_url, api_key=api_key, **params)
+    from eval_agent.models.langchain_chat import load_provider_model
+
+    return load_provider_model(provider, name, base_url=base_url, api_key=api_key, **params)

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Sets everything up from a fresh clone: a virtual environment with eval-agent (and the extras
+# asked for), a Docker engine that answers, and the sandbox image. Idempotent; fast when done.
+# Usage: scripts/setup.sh [EXTRAS]   e.g. scripts/setup.sh test
+set -euo pipefail
+cd "$(dirname "$0")/.."
+extras=${1:-}
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+spec="."
+[ -n "$extras" ] && spec=".[$extras]"
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+.venv/bin/python -m pip install -q -e "$spec"
+PYTHON=.venv/bin/python bash scripts/ensure-docker.sh
+.venv/bin/eval-agent sandbox build
