@@ -54,7 +54,7 @@ class ScriptedOpenAIServer:
         self.chunk_size = chunk_size
         self.chunk_delay = chunk_delay
         self.requests: list[dict[str, Any]] = []  # POST bodies, parsed
-        self.headers: list[dict[str, str]] = []  # their headers, same order
+        self.headers: list[dict[str, str]] = []  # their headers (names lowercased), same order
         self.served = 0  # scripted items consumed
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
@@ -67,7 +67,9 @@ class ScriptedOpenAIServer:
         return f"http://{host}:{port}/v1"
 
     def start(self) -> "ScriptedOpenAIServer":
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -118,7 +120,9 @@ class ScriptedOpenAIServer:
             "id": "chatcmpl-" + uuid.uuid4().hex[:24], "object": "chat.completion",
             "created": int(time.time()), "model": body.get("model", "scripted"),
             "system_fingerprint": None,
-            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
+            "choices": [
+                {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
+            ],
             "usage": self._usage(item, body, spent),
         }
 
@@ -145,7 +149,8 @@ class ScriptedOpenAIServer:
                 "index": index, "id": call["id"], "type": "function",
                 "function": {"name": call["function"]["name"], "arguments": ""}}]}))
             for piece in _pieces(call["function"]["arguments"], self.chunk_size):
-                out.append(chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}))
+                delta = {"index": index, "function": {"arguments": piece}}
+                out.append(chunk({"tool_calls": [delta]}))
         out.append(chunk({}, full["choices"][0]["finish_reason"]))
         if include_usage:
             out.append(dict(base, choices=[], usage=full["usage"]))
@@ -157,6 +162,10 @@ class ScriptedOpenAIServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            # each SSE chunk is a small write: without TCP_NODELAY, Nagle and delayed ACKs
+            # hold every chunk back ~20-40 ms, which real servers do not do
+            disable_nagle_algorithm = True
+
             def log_message(self, *args: Any) -> None:  # keep test output quiet
                 pass
 
@@ -197,7 +206,7 @@ class ScriptedOpenAIServer:
                     return self.send_json(400, _error("body is not JSON", "invalid_request_error"))
                 with server._lock:
                     server.requests.append(body)
-                    server.headers.append(dict(self.headers.items()))
+                    server.headers.append({k.lower(): v for k, v in self.headers.items()})
                 if self.path.rstrip("/") != "/v1/chat/completions":
                     return self.send_json(404, _error(f"no route {self.path}", "not_found"))
                 if not self.authorized():
@@ -244,7 +253,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--require-key")
     parser.add_argument("--reject-tools", action="store_true")
-    parser.add_argument("--chunk-delay", type=float, default=0.02)
+    parser.add_argument("--chunk-delay", type=float, default=0.005, help="seconds between streamed chunks (a visible stream in demos)")
     args = parser.parse_args()
     with open(args.script, encoding="utf-8") as f:
         script = json.load(f)

@@ -3,9 +3,9 @@ what the model reads back after each action, what lands on disk, and what is ref
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,73 +24,62 @@ _counter = itertools.count()
 
 @pytest.fixture(scope="module")
 def sandbox_image() -> str:
-    # The base image the sandbox image is built from; a conftest providing the real
-    # eval-agent-sandbox tag replaces this fixture.
-    return "eval-agent-base:bookworm"
+    return "eval-agent-base:bookworm"  # until a conftest provides the eval-agent-sandbox tag
 
 
-@dataclass
-class Env:
-    kind: str
-    sandbox: DockerSandbox | LocalSandbox
-    workspace: Path
-    owner: tuple[int, int]
+@pytest.fixture(scope="module", params=["docker", "local"])
+def sandbox(request, tmp_path_factory, sandbox_image):
+    """One sandbox per kind for the module, on a fresh workspace; `.owner` is who owns it."""
+    workspace = tmp_path_factory.mktemp(request.param) / "ws"
+    workspace.mkdir()
+    owner = (os.getuid(), os.getgid())
+    if request.param == "docker":
+        owner = WORKSPACE_OWNER if os.getuid() == 0 else owner
+        os.chown(workspace, *owner)
+        box = DockerSandbox(DockerSandboxConfig(image=sandbox_image, workspace=workspace, network="none", ports=()))
+    else:
+        box = LocalSandbox(workspace)
+    box.host_workspace, box.owner = workspace, owner
+    box.start()
+    yield box  # pytest runs the rest at teardown, whatever the tests did
+    box.close()
 
 
 @dataclass
 class Area:
-    """A fresh folder in the workspace for one test; `rel` is its path relative to it."""
+    """A fresh folder in the workspace for one test; `rel` is its path relative to it. Files
+    made on the host are given to the workspace owner, as if the sandbox's user had made them."""
 
-    env: Env
+    sandbox: DockerSandbox | LocalSandbox
     rel: str
-    host: Path
+
+    @property
+    def host(self) -> Path:
+        return self.sandbox.host_workspace / self.rel
 
     def put(self, name: str, data: bytes | str) -> Path:
-        path = self.host / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data.encode() if isinstance(data, str) else data)
-        for part in [path, *path.relative_to(self.host).parents]:
-            os.chown(self.host / part, *self.env.owner)
-        return path
+        self.mkdir(str(Path(name).parent), exist_ok=True)
+        (self.host / name).write_bytes(data.encode() if isinstance(data, str) else data)
+        return self._own(name)
 
-    def mkdir(self, name: str) -> Path:
-        path = self.host / name
-        path.mkdir(parents=True)
-        for part in path.relative_to(self.host).parents:
-            os.chown(self.host / part, *self.env.owner)
-        os.chown(path, *self.env.owner)
-        return path
+    def mkdir(self, name: str, exist_ok: bool = False) -> Path:
+        (self.host / name).mkdir(parents=True, exist_ok=exist_ok)
+        return self._own(name)
+
+    def _own(self, name: str) -> Path:
+        for part in [Path(name), *Path(name).parents]:
+            os.chown(self.host / part, *self.sandbox.owner)
+        return self.host / name
 
     def call(self, tool: str, **arguments) -> Observation:
-        return run_tool(default_tools(), ToolCall(tool, arguments), self.env.sandbox)
-
-
-@pytest.fixture(scope="module", params=["docker", "local"])
-def env(request, tmp_path_factory, sandbox_image):
-    workspace = tmp_path_factory.mktemp(request.param) / "ws"
-    workspace.mkdir()
-    if request.param == "docker":
-        owner = WORKSPACE_OWNER if os.getuid() == 0 else (os.getuid(), os.getgid())
-        os.chown(workspace, *owner)
-        sandbox = DockerSandbox(DockerSandboxConfig(image=sandbox_image, workspace=workspace,
-                                                    network="none", ports=()))
-    else:
-        owner = (os.getuid(), os.getgid())
-        sandbox = LocalSandbox(workspace)
-    sandbox.start()
-    try:
-        yield Env(request.param, sandbox, workspace, owner)
-    finally:
-        sandbox.close()
+        return run_tool(default_tools(), ToolCall(tool, arguments), self.sandbox)
 
 
 @pytest.fixture
-def area(env) -> Area:
-    rel = f"t{next(_counter)}"
-    host = env.workspace / rel
-    host.mkdir()
-    os.chown(host, *env.owner)
-    return Area(env, rel, host)
+def area(sandbox) -> Area:
+    made = Area(sandbox, f"t{next(_counter)}")
+    made.mkdir(".")
+    return made
 
 
 # -- edit_file ------------------------------------------------------------------------
@@ -104,53 +93,36 @@ def test_edit_replaces_a_unique_match_and_shows_the_region(area):
     assert path.read_text() == CODE.replace("value_7 = 70\n", "value_7 = 77\nextra = 1\n")
     assert "     7\tline 7: value_7 = 77" in obs.output and "     8\textra = 1" in obs.output
     assert "     4\tline 4" in obs.output and "    11\tline 10" in obs.output  # context around it
-    assert os.stat(path).st_uid == area.env.owner[0]
+    assert os.stat(path).st_uid == area.sandbox.owner[0]
 
 
-def test_edit_keeps_a_missing_final_newline_and_foreign_bytes(area):
-    path = area.put("raw.txt", b"caf\xe9 ok\nlast line")
-    obs = area.call("edit_file", path=f"{area.rel}/raw.txt", old="last line", new="final line")
-    assert obs.ok, obs.output
-    assert path.read_bytes() == b"caf\xe9 ok\nfinal line"
-
-
-def test_edit_accepts_newlines_for_a_crlf_file(area):
-    path = area.put("dos.txt", b"one\r\ntwo\r\nthree\r\n")
-    obs = area.call("edit_file", path=f"{area.rel}/dos.txt", old="one\ntwo\n", new="1\n2\n")
-    assert obs.ok, obs.output
-    assert path.read_bytes() == b"1\r\n2\r\nthree\r\n"
+def test_edit_keeps_bytes_exact(area):
+    raw = area.put("raw.txt", b"caf\xe9 ok\nlast line")  # not UTF-8, no final newline
+    assert area.call("edit_file", path=f"{area.rel}/raw.txt", old="last line", new="final line").ok
+    assert raw.read_bytes() == b"caf\xe9 ok\nfinal line"
+    dos = area.put("dos.txt", b"one\r\ntwo\r\nthree\r\n")  # read_file cannot show the \r
+    assert area.call("edit_file", path=f"{area.rel}/dos.txt", old="one\ntwo\n", new="1\n2\n").ok
+    assert dos.read_bytes() == b"1\r\n2\r\nthree\r\n"
 
 
 def test_edit_miss_names_the_closest_line(area):
     path = area.put("code.py", CODE)
     obs = area.call("edit_file", path=f"{area.rel}/code.py", old="line 12: valeu_12 = 120", new="x")
-    assert not obs.ok
-    assert "Did you mean lines 12-12" in obs.output
-    assert "    12\tline 12: value_12 = 120" in obs.output
-    assert path.read_text() == CODE
-
-
-def test_edit_miss_on_indentation_says_so(area):
+    assert not obs.ok and "Did you mean lines 12-12" in obs.output
+    assert "    12\tline 12: value_12 = 120" in obs.output and path.read_text() == CODE
     area.put("f.py", "def f():\n    if x:\n        return 1\n")
     obs = area.call("edit_file", path=f"{area.rel}/f.py", old="if x:\n    return 1\n", new="pass\n")
-    assert not obs.ok
-    assert "Did you mean lines 2-3" in obs.output and "only in whitespace" in obs.output
+    assert not obs.ok and "Did you mean lines 2-3" in obs.output and "only in whitespace" in obs.output
 
 
-def test_edit_with_several_matches_lists_their_lines(area):
+def test_edit_refusals_change_nothing(area):
     text = "a\nx = 1\nb\nc\nx = 1\nd\ne\nf\nx = 1\n"
     path = area.put("many.py", text)
-    obs = area.call("edit_file", path=f"{area.rel}/many.py", old="x = 1", new="x = 2")
-    assert not obs.ok
-    assert "3 times" in obs.output and "lines 2, 5, 9" in obs.output and "more surrounding" in obs.output
-    assert path.read_text() == text
-
-
-def test_edit_refuses_an_empty_old_and_a_missing_file(area):
-    path = area.put("f.txt", "hello\n")
-    empty = area.call("edit_file", path=f"{area.rel}/f.txt", old="", new="x")
-    assert not empty.ok and "`old` is empty" in empty.output
-    assert path.read_text() == "hello\n"
+    several = area.call("edit_file", path=f"{area.rel}/many.py", old="x = 1", new="x = 2")
+    assert not several.ok and "3 times" in several.output and "lines 2, 5, 9" in several.output
+    assert "more surrounding" in several.output
+    empty = area.call("edit_file", path=f"{area.rel}/many.py", old="", new="x")
+    assert not empty.ok and "`old` is empty" in empty.output and path.read_text() == text
     missing = area.call("edit_file", path=f"{area.rel}/nope.txt", old="a", new="b")
     assert not missing.ok and "no such file" in missing.output and "write_file" in missing.output
     assert not (area.host / "nope.txt").exists()
@@ -172,16 +144,13 @@ def test_read_numbers_lines_and_reads_ranges(area):
     assert not past.ok and "only 1000 lines" in past.output
     backwards = area.call("read_file", path=f"{area.rel}/long.txt", start_line=5, end_line=2)
     assert not backwards.ok and "before start_line" in backwards.output
-
-
-def test_read_cuts_long_lines_and_shows_small_files_whole(area):
     area.put("wide.txt", "short\n" + "x" * 5000 + "\n")
-    obs = area.call("read_file", path=f"{area.rel}/wide.txt")
-    assert obs.output.startswith("     1\tshort\n     2\txxx")
-    assert "[... 3000 more characters on this line]" in obs.output and "[lines" not in obs.output
+    wide = area.call("read_file", path=f"{area.rel}/wide.txt")
+    assert wide.output.startswith("     1\tshort\n     2\txxx") and "[lines" not in wide.output
+    assert "[... 3000 more characters on this line]" in wide.output
 
 
-def test_read_reports_binary_files_and_directories(area):
+def test_read_reports_binary_and_foreign_files_directories_and_misses(area):
     area.put("blob.bin", bytes(range(256)) * 8)
     binary = area.call("read_file", path=f"{area.rel}/blob.bin")
     assert "binary file (2048 bytes)" in binary.output and "\x00" not in binary.output
@@ -190,18 +159,20 @@ def test_read_reports_binary_files_and_directories(area):
     assert not listing.ok and "is a directory" in listing.output and "inner.txt" in listing.output
     missing = area.call("read_file", path=f"{area.rel}/absent.txt")
     assert not missing.ok and "no such file" in missing.output
+    area.put("latin.txt", b"na\xefve caf\xe9\n")  # and an absolute path inside the workspace
+    latin = area.call("read_file", path=f"{area.sandbox.workdir}/{area.rel}/latin.txt")
+    assert latin.ok and latin.output == "     1\tna\ufffdve caf\ufffd"
 
 
-def test_read_shows_invalid_utf8_as_replacement_characters(area):
-    area.put("latin.txt", b"na\xefve caf\xe9\n")
-    obs = area.call("read_file", path=f"{area.rel}/latin.txt")
-    assert obs.ok and obs.output == "     1\tna\ufffdve caf\ufffd"
-
-
-def test_an_absolute_path_inside_the_workspace_is_fine(area):
-    area.put("abs.txt", "inside\n")
-    path = f"{area.env.sandbox.workdir}/{area.rel}/abs.txt"
-    assert area.call("read_file", path=path).output == "     1\tinside"
+def test_big_files_are_left_to_bash_and_a_long_file_misses_fast(area):
+    area.put("huge.log", b"x" * (3 * 1024 * 1024))
+    for tool, extra in (("read_file", {}), ("edit_file", {"old": "x", "new": "y"})):
+        obs = area.call(tool, path=f"{area.rel}/huge.log", **extra)
+        assert not obs.ok and "over the 2097152 bytes" in obs.output and "sed -n" in obs.output
+    area.put("long.py", "".join(f"    result_{n} = compute(alpha_{n % 97}, beta={n * 3})\n" for n in range(30000)))
+    started = time.monotonic()
+    obs = area.call("edit_file", path=f"{area.rel}/long.py", old="    result_21000 = compte(alpha_48", new="")
+    assert "Did you mean lines 21001-21001" in obs.output and time.monotonic() - started < 10
 
 
 # -- write_file -----------------------------------------------------------------------
@@ -211,60 +182,45 @@ def test_write_creates_parents_owned_by_the_workspace_owner(area):
     target = area.host / "a/b/c.txt"
     assert target.read_text() == "one\ntwo\n"
     for path in (target, area.host / "a", area.host / "a/b"):
-        assert (path.stat().st_uid, path.stat().st_gid) == area.env.owner
+        assert (path.stat().st_uid, path.stat().st_gid) == area.sandbox.owner
     again = area.call("write_file", path=f"{area.rel}/a/b/c.txt", content="é")
     assert again.output == f"Overwrote {area.rel}/a/b/c.txt (2 bytes, 1 line; it had 8 bytes)."
     assert target.read_bytes() == "é".encode()
-
-
-def test_write_refuses_a_directory(area):
-    area.put("d/x", "x")
-    obs = area.call("write_file", path=f"{area.rel}/d", content="y")
-    assert not obs.ok and "is a directory" in obs.output
+    folder = area.call("write_file", path=f"{area.rel}/a", content="y")
+    assert not folder.ok and "is a directory" in folder.output
 
 
 # -- confinement ----------------------------------------------------------------------
-def outside_exists(env: Env, path: str) -> bool:
-    return env.sandbox.run(f"test -e {path} && echo yes || echo no").output.strip() == "yes"
-
-
-def passwd_digest(env: Env) -> str:
-    return env.sandbox.run("md5sum /etc/passwd").output.split()[0]
-
-
 @pytest.mark.parametrize("tool", ["read_file", "write_file", "edit_file"])
 def test_paths_out_of_the_workspace_are_refused(area, tool):
-    env = area.env
+    box = area.sandbox
     os.symlink("/etc", area.host / "etc_link")
-    probe_name = f"eval-agent-probe-{area.rel}"
-    escape = "../" * (len(Path(env.sandbox.workdir).parts) + 1)  # far enough from any workdir
-    before = passwd_digest(env)
-    cases = [f"../{probe_name}", f"{area.rel}/../../{probe_name}", f"{escape}tmp/{probe_name}",
-             "/etc/passwd", f"/etc/{probe_name}", f"{area.rel}/etc_link/passwd", f"{area.rel}/etc_link/{probe_name}"]
-    # Harmless even if confinement broke: nothing writes to an existing file outside (the local
+    probe = f"eval-agent-probe-{area.rel}"
+    escape = "../" * (len(Path(box.workdir).parts) + 1)  # far enough from any workdir
+    passwd_digest = box.run("md5sum /etc/passwd").output
+    cases = [f"../{probe}", f"{area.rel}/../../{probe}", f"{escape}tmp/{probe}", f"/etc/{probe}",
+             f"{area.rel}/etc_link/{probe}"]
+    # Harmless even if confinement broke: no write to an existing file outside (the local
     # sandbox runs as this user), and `old` is absent from /etc/passwd.
     arguments = {"read_file": {}, "write_file": {"content": "owned\n"},
                  "edit_file": {"old": "eval-agent-absent-text", "new": "x"}}[tool]
-    if tool == "write_file":
-        cases = [path for path in cases if not path.endswith("passwd")]
+    if tool != "write_file":
+        cases += ["/etc/passwd", f"{area.rel}/etc_link/passwd"]
     for path in cases:
         obs = area.call(tool, path=path, **arguments)
-        assert not obs.ok and "outside the workspace" in obs.output, (path, obs.output)
-        assert "root:" not in obs.output
-    linked = area.call(tool, path=f"{area.rel}/etc_link/{probe_name}", **arguments)
+        assert not obs.ok and "outside the workspace" in obs.output and "root:" not in obs.output, (path, obs.output)
+    linked = area.call(tool, path=f"{area.rel}/etc_link/{probe}", **arguments)
     assert "through a symbolic link to /etc/" in linked.output
-    parent = str(Path(env.sandbox.workdir).parent)
-    for leftover in (f"{parent}/{probe_name}", f"/etc/{probe_name}", f"/tmp/{probe_name}"):
-        assert not outside_exists(env, leftover)
-    assert not (env.workspace.parent / probe_name).exists() and not Path(f"/etc/{probe_name}").exists()
-    assert passwd_digest(env) == before
+    for leftover in (f"{Path(box.workdir).parent}/{probe}", f"/etc/{probe}", f"/tmp/{probe}"):
+        assert box.run(f"test -e {leftover} && echo yes || echo no").output == "no\n"
+    assert not (box.host_workspace.parent / probe).exists() and not Path(f"/etc/{probe}").exists()
+    assert box.run("md5sum /etc/passwd").output == passwd_digest
 
 
 def test_symlinks_that_stay_inside_are_followed_and_agree(area):
     area.mkdir("real")
     os.symlink("real", area.host / "link")
-    obs = area.call("write_file", path=f"{area.rel}/link/x.txt", content="here\n")
-    assert obs.ok, obs.output
+    assert area.call("write_file", path=f"{area.rel}/link/x.txt", content="here\n").ok
     assert (area.host / "real/x.txt").read_text() == "here\n"
     assert area.call("read_file", path=f"{area.rel}/link/x.txt").output == "     1\there"
     # `deep/../../x` is d1/x for the kernel but x for the sandbox's resolve_path, which normalises
@@ -273,7 +229,7 @@ def test_symlinks_that_stay_inside_are_followed_and_agree(area):
     os.symlink("d1/d2/d3", area.host / "deep")
     name = f"{area.rel}-y.txt"
     assert area.call("write_file", path=f"{area.rel}/deep/../../{name}", content="why\n").ok
-    landed = [p for p in (area.host / "d1" / name, area.env.workspace / name) if p.exists()]
+    landed = [p for p in (area.host / "d1" / name, area.sandbox.host_workspace / name) if p.exists()]
     assert len(landed) == 1 and landed[0].read_text() == "why\n"
     assert area.call("read_file", path=f"{area.rel}/deep/../../{name}").output == "     1\twhy"
 
@@ -284,24 +240,23 @@ def test_bash_reports_output_and_exit_codes(area):
     assert ok.ok and ok.output == "hello" and ok.exit_code == 0 and ok.full_output == "hello\n"
     failed = area.call("bash", command="echo oops >&2; sh -c 'exit 3'")
     assert not failed.ok and failed.exit_code == 3 and failed.output == "oops\n[exit code: 3]"
-    quiet = area.call("bash", command="true")
-    assert quiet.ok and quiet.output == "(no output)"
+    assert area.call("bash", command="true").output == "(no output)"
+    assert area.call("bash", command=r"printf 'bad \xff\xfe bytes\n'").output == "bad \ufffd\ufffd bytes"
 
 
 def test_bash_timeout_stops_the_command_and_keeps_the_shell(area):
     area.call("bash", command=f"cd {area.rel} && export KEPT=yes")
     obs = area.call("bash", command="echo started; sleep 30", timeout=1)
-    assert obs.timed_out and not obs.ok and obs.duration < 10
-    assert obs.output.startswith("started\n")
+    assert obs.timed_out and not obs.ok and obs.duration < 10 and obs.output.startswith("started\n")
     assert "[timed out after 1 s; the command was stopped, the shell is still usable]" in obs.output
-    after = area.call("bash", command="echo $KEPT; basename $PWD")
-    assert after.output == f"yes\n{area.rel}"
-    area.call("bash", command="cd -")
+    assert area.call("bash", command="echo $KEPT; basename $PWD; cd -").output.startswith(f"yes\n{area.rel}\n")
 
 
 def test_bash_says_when_the_shell_was_restarted(area):
     obs = area.call("bash", command="exit 7")
-    assert obs.exit_code == 7 and "[exit code: 7]" in obs.output and "shell was restarted" in obs.output
+    assert not obs.ok and "shell was restarted" in obs.output
+    # The sandbox may not know the dead shell's status yet (exit_code None): then it says so.
+    assert ("[exit code: 7]" in obs.output) if obs.exit_code is not None else ("exit code unknown" in obs.output)
     assert area.call("bash", command="echo back").output == "back"
 
 
@@ -310,11 +265,6 @@ def test_bash_cuts_long_output_for_the_model_but_keeps_it_whole(area):
     assert "characters cut from the middle of this output" in obs.output
     assert len(obs.output) < 10_500 and obs.output.startswith("1\n2\n") and obs.output.endswith("199999\n200000")
     assert "\n100000\n" in obs.full_output and obs.details["chars_cut"] > 0
-
-
-def test_bash_survives_output_that_is_not_utf8(area):
-    obs = area.call("bash", command=r"printf 'bad \xff\xfe bytes\n'")
-    assert obs.ok and obs.output == "bad \ufffd\ufffd bytes"
 
 
 def test_bash_timeout_is_clamped():
@@ -335,16 +285,14 @@ def test_schemas_describe_every_tool():
 
 def test_run_tool_explains_bad_calls(area):
     unknown = area.call("run_shell", command="ls")
-    assert not unknown.ok
-    assert "Unknown tool 'run_shell'" in unknown.output and "bash, read_file, write_file, edit_file, finish" in unknown.output
+    assert not unknown.ok and "Unknown tool 'run_shell'" in unknown.output and "bash, read_file, write_file, edit_file, finish" in unknown.output
     missing = area.call("write_file", path=f"{area.rel}/x.txt")
     assert not missing.ok and "missing required argument 'content'" in missing.output
     assert "write_file(path: string, content: string)" in missing.output
     assert not (area.host / "x.txt").exists()
     wrong = area.call("read_file", path=f"{area.rel}/x.txt", start_line="5", lines=3)
-    assert not wrong.ok
-    assert "'start_line' must be an integer, got a string '5'" in wrong.output and "unexpected argument 'lines'" in wrong.output
-    not_a_dict = run_tool(default_tools(), ToolCall("bash", "ls"), area.env.sandbox)  # type: ignore[arg-type]
+    assert not wrong.ok and "'start_line' must be an integer, got a string '5'" in wrong.output and "unexpected argument 'lines'" in wrong.output
+    not_a_dict = run_tool(default_tools(), ToolCall("bash", "ls"), area.sandbox)  # type: ignore[arg-type]
     assert not not_a_dict.ok and "must be a JSON object" in not_a_dict.output
     null_optional = area.call("bash", command="echo fine", timeout=None)
     assert null_optional.ok and null_optional.output == "fine"

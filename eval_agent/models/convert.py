@@ -51,7 +51,9 @@ def _to_langchain_one(index: int, m: Message) -> BaseMessage:
             arguments = function.get("arguments")
             parsed, error = parse_arguments(arguments)
             if error is None:
-                valid.append({"name": call_name, "args": parsed, "id": call_id, "type": "tool_call"})
+                valid.append(
+                    {"name": call_name, "args": parsed, "id": call_id, "type": "tool_call"}
+                )
             else:
                 invalid.append(
                     {

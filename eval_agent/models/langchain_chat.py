@@ -25,8 +25,10 @@ from eval_agent.models.pricing import Pricer
 PROVIDERS: dict[str, tuple[str, str, str, bool]] = {
     "anthropic": ("langchain_anthropic", "ChatAnthropic", "langchain-anthropic", True),
     "azure_openai": ("langchain_openai", "AzureChatOpenAI", "langchain-openai", True),
-    "google_genai": ("langchain_google_genai", "ChatGoogleGenerativeAI", "langchain-google-genai", True),
-    "google_vertexai": ("langchain_google_vertexai", "ChatVertexAI", "langchain-google-vertexai", True),
+    "google_genai": (
+        "langchain_google_genai", "ChatGoogleGenerativeAI", "langchain-google-genai", True),
+    "google_vertexai": (
+        "langchain_google_vertexai", "ChatVertexAI", "langchain-google-vertexai", True),
     "bedrock_converse": ("langchain_aws", "ChatBedrockConverse", "langchain-aws", False),
     "mistralai": ("langchain_mistralai", "ChatMistralAI", "langchain-mistralai", True),
     "groq": ("langchain_groq", "ChatGroq", "langchain-groq", True),
@@ -145,8 +147,8 @@ class LangChainChatModel:
 
     def _delay(self, attempt: int, exc: BaseException) -> float:
         delay = min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
-        response = getattr(exc, "response", None)
-        retry_after = getattr(getattr(response, "headers", None), "get", lambda _k: None)("retry-after")
+        headers = getattr(getattr(exc, "response", None), "headers", None)
+        retry_after = headers.get("retry-after") if headers is not None else None
         try:
             return max(delay, min(float(retry_after), 30.0)) if retry_after else delay
         except ValueError:

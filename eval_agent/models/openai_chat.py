@@ -37,7 +37,9 @@ class _ChatOpenAIForServers(ChatOpenAI):
             if message.get("role") == "assistant" and message.get("content") is None:
                 message["content"] = ""
         base = self.openai_api_base
-        if base and urlparse(base).hostname != "api.openai.com" and "max_completion_tokens" in payload:
+        if base and urlparse(base).hostname != "api.openai.com" and (
+            "max_completion_tokens" in payload
+        ):
             # every OpenAI-compatible server knows max_tokens; not all know its newer name
             payload["max_tokens"] = payload.pop("max_completion_tokens")
         return payload
@@ -112,6 +114,23 @@ class OpenAIChatModel(LangChainChatModel):
         super().__init__(chat_model, info, prices=prices,
                          max_attempts=max_attempts, backoff=backoff)
 
+    def probe(self, timeout: float = 10.0) -> str:
+        """One cheap request, GET /models: is the server there, and does it serve the model?
+        Raises ModelError (the same one-line messages as complete()) when not."""
+        client = self.chat_model.root_client.with_options(timeout=timeout, max_retries=0)
+        url, name = self.info.base_url, self.info.name
+        try:
+            served = [m.id for m in client.models.list()]
+        except openai.NotFoundError:
+            return f"{url} answers (it lists no models)"
+        except Exception as exc:  # noqa: BLE001 - classified like a failed call
+            failure = self.classify(exc, tools_sent=False)
+            raise failure.error_class(failure.message) from exc
+        if served and name not in served:
+            shown = ", ".join(served[:8]) + (", ..." if len(served) > 8 else "")
+            raise ModelError(f"model {name!r} is not served at {url}; it serves: {shown}")
+        return f"{url} serves {name}"
+
     def classify(self, exc: BaseException, *, tools_sent: bool) -> Failure:
         url = self.info.base_url
         name = self.info.name
@@ -126,7 +145,9 @@ class OpenAIChatModel(LangChainChatModel):
                     fix = "set OPENAI_API_KEY (or pass --api-key)"
                 else:
                     fix = f"check the key in {self.key_source}"
-                return Failure(False, f"{url} rejected the API key (401): {fix}; the server said: {text}")
+                return Failure(
+                    False, f"{url} rejected the API key (401): {fix}; the server said: {text}"
+                )
             if status == 403:
                 return Failure(False, f"{url} denied access to model {name!r} (403): {text}")
             if status == 404:
@@ -142,7 +163,7 @@ class OpenAIChatModel(LangChainChatModel):
                     return Failure(False, f"{url}: quota exceeded for the API key (429): {text}")
                 return Failure(True, f"{url} kept rate-limiting requests (429): {text}")
             if status >= 500 or status in (408, 409):
-                return Failure(True, f"{url} failed with HTTP {status}: {text}")
+                return Failure(True, f"{url} answered with a server error ({status}): {text}")
             return Failure(False, f"{url} rejected the request for {name!r} ({status}): {text}")
         if isinstance(exc, openai.APITimeoutError):
             return Failure(True, f"{url} did not answer within {self.timeout:g} s")

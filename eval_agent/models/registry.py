@@ -52,3 +52,17 @@ def load_model(
     from eval_agent.models.langchain_chat import load_provider_model
 
     return load_provider_model(provider, name, base_url=base_url, api_key=api_key, **params)
+
+
+def probe_model(spec: str, *, base_url: str | None = None, api_key: str | None = None) -> str:
+    """For `eval-agent doctor`: one line on whether `spec` can answer, without a paid call.
+    openai:NAME asks the server for its model list; scripted:PATH loads the file; other
+    providers are built (package installed, settings accepted) but not contacted."""
+    model = load_model(spec, base_url=base_url, api_key=api_key)
+    probe = getattr(model, "probe", None)
+    if probe is not None:
+        return probe()
+    actions = getattr(model, "actions", None)
+    if actions is not None:
+        return f"{len(actions)} scripted actions"
+    return f"{model.info.provider} package installed (the provider was not contacted)"

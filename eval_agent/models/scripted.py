@@ -23,7 +23,9 @@ def _validate(items: Any, source: str) -> list[dict[str, Any]]:
     for i, item in enumerate(items):
         where = f"{source}: item {i}"
         if not isinstance(item, dict) or not ({"tool", "content"} & item.keys()):
-            raise UsageError(f'{where} must be {{"tool": NAME, "args": {{...}}}} or {{"content": TEXT}}')
+            raise UsageError(
+                f'{where} must be {{"tool": NAME, "args": {{...}}}} or {{"content": TEXT}}'
+            )
         if "tool" in item and not (isinstance(item["tool"], str) and item["tool"]):
             raise UsageError(f"{where}: tool must be a non-empty name")
         if not isinstance(item.get("args", {}), dict):

@@ -55,7 +55,9 @@ class BashTool:
             lines.append(f"[timed out after {_seconds(timeout)} s; the command was stopped, the shell is still usable]")
         elif result.interrupted:
             lines.append("[interrupted by the user; the command was stopped]")
-        if result.exit_code != 0:
+        if result.exit_code is None:  # the shell exited and its status was not known yet
+            lines.append("[exit code unknown: the shell itself exited]")
+        elif result.exit_code != 0:
             lines.append(f"[exit code: {result.exit_code}]")
         if result.shell_restarted:
             lines.append("[the shell was restarted: its state was reset (working directory back to the "

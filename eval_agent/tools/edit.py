@@ -4,7 +4,10 @@ mean"), several matches show where each is, so the model's next try can succeed.
 from __future__ import annotations
 
 import difflib
-from typing import Any
+import heapq
+import re
+from collections import Counter
+from typing import Any, Iterable
 
 from ..models.base import ToolSchema
 from ..sandbox.base import Sandbox
@@ -17,6 +20,9 @@ CONTEXT_LINES = 3  # lines shown around an edit
 MAX_SNIPPET_LINES = 40
 MAX_LISTED_MATCHES = 20
 MIN_SIMILARITY = 0.3  # below this, a "closest region" would mislead more than help
+FULL_SCAN_BUDGET = 200_000  # windows x characters compared with difflib before pre-filtering
+CANDIDATE_WINDOWS = 50
+TOKEN = re.compile(r"\w+|\S")
 
 
 class EditFileTool:
@@ -30,7 +36,8 @@ class EditFileTool:
             "and indentation included, without read_file's line-number prefix). Include enough "
             "surrounding lines to make it unique. Returns the edited region with line numbers. On "
             "no match, shows the closest lines; on several, their line numbers. Nothing is changed "
-            "unless the match is unique. `new` may be empty to delete `old`. Files over 2 MiB: use bash.",
+            "unless the match is unique. `new` may be empty to delete `old`. "
+            f"Files over {MAX_FILE_BYTES // 2**20} MiB: use bash.",
             {"path": PATH_PROPERTY,
              "old": {"type": "string", "description": "The exact text to replace (not empty)."},
              "new": {"type": "string", "description": "The text to put in its place."}},
@@ -160,15 +167,20 @@ def _closest(lines: list[str], wanted: list[str]) -> tuple[int, int, float, bool
     """(first line, window size, similarity, differs only in whitespace) of the window of
     len(wanted) lines most like `wanted`."""
     size = min(len(wanted), max(len(lines), 1))
-    windows = range(max(len(lines) - size + 1, 1))
-    stripped = [line.strip() for line in wanted]
-    for i in windows:  # the usual miss: right text, wrong indentation
-        if [line.strip() for line in lines[i:i + size]] == stripped:
-            return i + 1, size, difflib.SequenceMatcher(None, "\n".join(lines[i:i + size]), "\n".join(wanted)).ratio(), True
+    count = max(len(lines) - size + 1, 1)
+    stripped, wanted_stripped = [line.strip() for line in lines], [line.strip() for line in wanted]
+    for i in range(count):  # the usual miss: right text, wrong indentation
+        if stripped[i:i + size] == wanted_stripped:
+            ratio = difflib.SequenceMatcher(None, "\n".join(lines[i:i + size]), "\n".join(wanted)).ratio()
+            return i + 1, size, ratio, True
+    target = "\n".join(wanted)
+    candidates: Iterable[int] = range(count)
+    if count * len(target) > FULL_SCAN_BUDGET:  # difflib on every window would take minutes
+        candidates = _likely_windows(lines, wanted, size, count)
     matcher = difflib.SequenceMatcher(None, autojunk=False)
-    matcher.set_seq2("\n".join(wanted))  # seq2 is the indexed side: index `old` once
+    matcher.set_seq2(target)  # seq2 is the indexed side: index `old` once
     best, best_ratio = 0, -1.0
-    for i in windows:
+    for i in candidates:
         matcher.set_seq1("\n".join(lines[i:i + size]))
         # cheap upper bounds first: most windows are discarded without the full comparison
         if matcher.real_quick_ratio() <= best_ratio or matcher.quick_ratio() <= best_ratio:
@@ -177,3 +189,23 @@ def _closest(lines: list[str], wanted: list[str]) -> tuple[int, int, float, bool
         if ratio > best_ratio:
             best, best_ratio = i, ratio
     return best + 1, size, max(best_ratio, 0.0), False
+
+
+def _likely_windows(lines: list[str], wanted: list[str], size: int, count: int) -> list[int]:
+    """The windows sharing the most tokens with `wanted`, by one sliding pass over the file."""
+    tokens = [TOKEN.findall(line) for line in lines]
+    want = Counter(TOKEN.findall("\n".join(wanted)))
+    have: Counter[str] = Counter()
+    shared = 0  # sum over tokens of min(have, want), kept up to date as the window slides
+    scores = []
+    for i in range(count + size - 1):
+        for token in tokens[i] if i < len(lines) else ():
+            shared += have[token] < want[token]
+            have[token] += 1
+        if i >= size:
+            for token in tokens[i - size]:
+                have[token] -= 1
+                shared -= have[token] < want[token]
+        if i >= size - 1:
+            scores.append((shared, -(i - size + 1)))
+    return [-start for _, start in heapq.nlargest(CANDIDATE_WINDOWS, scores)]

@@ -48,9 +48,12 @@ def workspace_path(sandbox: Sandbox, path: str) -> str:
     if _inside(resolved, root) or _inside(resolved, sandbox.resolve_path(root)):
         return resolved
     lexical = posixpath.normpath(posixpath.join(root, path))
-    how = " through a symbolic link" if _inside(lexical, root) else ""
-    raise PathRefused(f"Refused: {path} leads{how} to {resolved}, which is outside the workspace "
-                      f"({root}). The file tools only work inside the workspace.")
+    if _inside(lexical, root):
+        where = f"{path} leads through a symbolic link to {resolved}, which is"
+    else:
+        where = f"{path} is" if resolved == path else f"{path} leads to {resolved}, which is"
+    raise PathRefused(f"Refused: {where} outside the workspace ({root}). The file tools only work "
+                      "inside the workspace.")
 
 
 def _inside(path: str, root: str) -> bool:
@@ -118,7 +121,8 @@ class ReadFileTool:
             "number and tab are not part of the file). Shows at most "
             f"{MAX_LINES} lines or {MAX_CHARS} characters per call, and says how to read on; use "
             "start_line/end_line (1-based, inclusive) for a range. Binary files are reported by "
-            "size, not shown; for a directory, its entries are listed. Files over 2 MiB: use bash.",
+            "size, not shown; for a directory, its entries are listed. "
+            f"Files over {MAX_FILE_BYTES // 2**20} MiB: use bash.",
             {"path": PATH_PROPERTY,
              "start_line": {"type": "integer", "minimum": 1, "description": "First line to show (default 1)."},
              "end_line": {"type": "integer", "minimum": 1, "description": "Last line to show (default: as many as fit)."}},
