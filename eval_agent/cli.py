@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -16,7 +17,7 @@ from rich.console import Console
 from rich.text import Text
 
 from . import __version__
-from .errors import EvalAgentError
+from .errors import EvalAgentError, UsageError
 
 app = typer.Typer(
     help="eval-agent: a coding agent that works in a Docker sandbox and records every run as training data.",
@@ -54,6 +55,7 @@ def run(
     prompts: Optional[Path] = PromptsOpt,
     sandbox: Optional[str] = SandboxOpt,
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object per event on stdout, nothing else."),
+    keep_running: bool = typer.Option(False, "--keep-running", help="When the run leaves services running, keep the sandbox up until Ctrl-C."),
 ) -> None:
     """Run one request to the end: plan, act in the sandbox, finish.
 
@@ -65,6 +67,8 @@ def run(
     from .ui.jsonl import JsonLines
     from .ui.render import ConsoleRenderer
 
+    if not request.strip():
+        raise UsageError("the request is empty: say what the agent should do")
     settings = load_settings(_flags(model=model, base_url=base_url, max_steps=max_steps, max_cost=max_cost,
                                     max_seconds=max_seconds, network=network, tool_mode=tool_mode,
                                     prompts=prompts, sandbox=sandbox))
@@ -77,7 +81,18 @@ def run(
         emit, on_text = renderer, renderer.on_text
     with Session(settings, workspace or Path.cwd(), emit=emit, on_text=on_text) as session:
         result = session.run(request)
+        if keep_running and result.services and result.outcome.status == "finished":
+            _serve_until_interrupted(result.services)
     raise typer.Exit(result.exit_code)
+
+
+def _serve_until_interrupted(urls: list[str]) -> None:
+    err.print(f"keeping the sandbox up for {', '.join(urls)}; press Ctrl-C to stop it")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        err.print("stopping the sandbox")
 
 
 class _Redacted:
@@ -164,7 +179,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except EvalAgentError as exc:
-        err.print(Text.assemble(("eval-agent: ", "red"), str(exc)))
+        err.print(Text.assemble(("eval-agent: ", "red"), str(exc)), soft_wrap=True)
         sys.exit(exc.exit_code)
     except TyperException as exc:  # bad flags: the usage message, exit code 2
         exc.show()

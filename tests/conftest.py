@@ -66,7 +66,9 @@ def json_events(stdout: str) -> list[dict]:
     return [json.loads(line) for line in stdout.splitlines() if line.strip()]
 
 
-def eval_agent_containers() -> list:
+def eval_agent_containers(session_id: str | None = None) -> list:
+    """eval-agent's containers; those of one session when given (other tests may run beside)."""
     import docker
 
-    return docker.from_env().containers.list(all=True, filters={"label": "eval-agent=1"})
+    labels = ["eval-agent=1"] + ([f"eval-agent.session={session_id}"] if session_id else [])
+    return docker.from_env().containers.list(all=True, filters={"label": labels})

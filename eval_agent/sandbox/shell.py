@@ -15,7 +15,7 @@ import time
 from typing import Callable, Protocol
 
 from .base import DEFAULT_COMMAND_TIMEOUT, CommandResult
-from .output import CappedBuffer
+from .output import FULL_OUTPUT_CAP, CappedBuffer
 
 GRACE_AFTER_INT = 2.0  # seconds between SIGINT and SIGKILL of a timed-out command
 GRACE_AFTER_KILL = 3.0  # then the shell itself is replaced
@@ -124,12 +124,17 @@ class PersistentShell:
         return self._pid
 
     # -- commands ------------------------------------------------------------------
-    def run(self, command: str, timeout: float | None = None) -> CommandResult:
+    def run(self, command: str, timeout: float | None = None, output_cap: int = FULL_OUTPUT_CAP) -> CommandResult:
         if self._transport is None:
             self.start()
         timeout = DEFAULT_COMMAND_TIMEOUT if timeout is None else timeout
         self._interrupt_requested = False
-        self._discard_stray_output()
+        restarted = False
+        try:
+            self._discard_stray_output()
+        except ShellDied:  # it died between commands (a background `kill $$`): start afresh
+            self._restart()
+            restarted = True
         nonce = secrets.token_hex(8)
         body = command if command.endswith("\n") else command + "\n"
         script = (
@@ -138,8 +143,8 @@ class PersistentShell:
         )
         marker = re.compile(rb"\n__EA_DONE_" + nonce.encode() + rb"_(\d+)__\n")
         started = time.monotonic()
-        buffer = CappedBuffer()
-        timed_out = interrupted = restarted = False
+        buffer = CappedBuffer(output_cap)
+        timed_out = interrupted = False
         shell_exit_code = 1
         try:
             self._transport.send(script.encode())
@@ -154,6 +159,7 @@ class PersistentShell:
             match, leftover = None, b""
             shell_exit_code = died.exit_code
         if match is None:  # the shell is gone or stuck in a builtin: replace it
+            buffer.add(self._pending)
             restarted = True
             self._restart()
             exit_code = 137 if (timed_out or interrupted) else shell_exit_code
@@ -198,6 +204,13 @@ class PersistentShell:
         self._pending = b""
         self.start()
 
+    def _wait_for_exit_code(self, patience: float = 2.0) -> int | None:
+        # the stream closes a moment before the process is reaped
+        deadline = time.monotonic() + patience
+        while (code := self._transport.exit_code()) is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return code
+
     def _discard_stray_output(self) -> None:
         """Drop what background jobs printed between commands so it is not pinned on the next."""
         self._pending = b""
@@ -209,24 +222,24 @@ class PersistentShell:
                 return
 
     def _read_until(self, marker: re.Pattern, deadline: float, buffer: CappedBuffer | None = None):
-        """Read until `marker`; feed output before it to `buffer`. Returns (match, leftover)."""
-        window = self._pending  # unflushed tail that might hold the start of the marker
-        self._pending = b""
+        """Read until `marker`; feed output before it to `buffer`. Returns (match, leftover).
+
+        The unflushed tail (which might hold the start of the marker) lives in self._pending,
+        so a read cut short by Ctrl-C loses nothing: the next call goes on from it."""
         keep = 64  # longer than any marker
         while True:
-            match = marker.search(window)
+            match = marker.search(self._pending)
             if match:
                 if buffer is not None:
-                    buffer.add(window[: match.start()])
-                return match, window[match.end():]
-            if len(window) > keep:
+                    buffer.add(self._pending[: match.start()])
+                leftover, self._pending = self._pending[match.end():], b""
+                return match, leftover
+            if len(self._pending) > keep:
                 if buffer is not None:
-                    buffer.add(window[:-keep])
-                window = window[-keep:]
+                    buffer.add(self._pending[:-keep])
+                self._pending = self._pending[-keep:]
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                if buffer is not None:
-                    buffer.add(window)
                 return None, b""
             data = self._transport.recv(min(remaining, LIVENESS_CHECK_INTERVAL))
             if data is None and remaining > LIVENESS_CHECK_INTERVAL:
@@ -234,10 +247,11 @@ class PersistentShell:
                 data = b"" if code is not None else None
             if data == b"":
                 if buffer is not None:
-                    buffer.add(window)
-                raise ShellDied("the sandbox shell has exited", self._transport.exit_code())
+                    buffer.add(self._pending)
+                self._pending = b""
+                raise ShellDied("the sandbox shell has exited", self._wait_for_exit_code())
             if data:
-                window += data
+                self._pending += data
 
 
 def _quote(text: str) -> str:

@@ -11,6 +11,7 @@ from .base import CommandResult, SandboxInfo
 from .shell import PersistentShell
 
 FILE_OP_TIMEOUT = 60.0
+FILE_OP_OUTPUT_CAP = 256 * 1024 * 1024  # file contents pass through uncut (base64), up to this
 
 
 class ShellSandbox:
@@ -35,11 +36,12 @@ class ShellSandbox:
 
     # -- files: through the shell, as the sandbox's user -------------------------------
     def _absolute(self, path: str) -> str:
-        return posixpath.normpath(posixpath.join(self.workdir, path))
+        # no normpath here: `dir/../x` must mean what it means to bash when `dir` is a symlink
+        return posixpath.join(self.workdir, path)
 
     def resolve_path(self, path: str) -> str:
         result = self._file_op(f"realpath -m -- {_q(self._absolute(path))}")
-        return result.output.strip()
+        return result.output[:-1] if result.output.endswith("\n") else result.output
 
     def read_file(self, path: str) -> bytes:
         target = _q(self._absolute(path))
@@ -56,7 +58,10 @@ class ShellSandbox:
             raise FileNotFoundError(path)
         if text == "__EA_DENIED" or result.exit_code != 0:
             raise PermissionError(f"{path}: {text[:200]}")
-        return base64.b64decode(text)
+        try:
+            return base64.b64decode(text, validate=True)
+        except ValueError:
+            raise OSError(f"{path}: could not read the file through the sandbox shell") from None
 
     def write_file(self, path: str, data: bytes) -> None:
         target = self._absolute(path)
@@ -70,9 +75,11 @@ class ShellSandbox:
             raise PermissionError(f"{path}: {result.output.strip()[:300]}")
 
     def _file_op(self, command: str) -> CommandResult:
-        result = self._shell.run(command, FILE_OP_TIMEOUT)
+        result = self._shell.run(command, FILE_OP_TIMEOUT, output_cap=FILE_OP_OUTPUT_CAP)
         if result.timed_out:
             raise TimeoutError(f"file operation timed out: {command[:80]}")
+        if result.output_truncated:
+            raise OSError(f"file too large for the sandbox shell (over {FILE_OP_OUTPUT_CAP // 2**20} MB)")
         return result
 
 

@@ -69,7 +69,7 @@ class BashTool:
             full_output=result.output,
             duration=result.duration,
             timed_out=result.timed_out,
-            details={"timeout": timeout, "chars_cut": removed, "interrupted": result.interrupted,
+            details={"timeout": timeout, "cut_chars": removed, "interrupted": result.interrupted,
                      "shell_restarted": result.shell_restarted, "output_truncated": result.output_truncated},
         )
 
