@@ -17,7 +17,8 @@ from .models.openai_chat import ToolsUnsupported
 from .plan import parse_checklist
 from .prompts import Prompts
 from .sandbox.base import Sandbox
-from .text_protocol import FormatError, parse_action
+from .text_protocol import FormatError
+from .tool_modes import make_mode
 from .tools.base import Observation, Tool
 from .tools.registry import run_tool, tool_schemas
 
@@ -54,12 +55,16 @@ class Agent:
         self.emit, self.limits = emit, limits or Limits()
         # auto: native function calling, and the text protocol if the server rejects tools
         self.text_fallback = tool_mode == "auto"
-        self.tool_mode = "native" if tool_mode == "auto" else tool_mode
+        self.mode = make_mode("native" if tool_mode == "auto" else tool_mode)
         self.system_variables = system_variables or {}
         self.commit_step, self.on_text = commit_step, on_text
         self.messages: list[Message] = []
         self.plan: list[dict] = []
         self._sent = 0  # messages already sent to the model
+
+    @property
+    def tool_mode(self) -> str:
+        return self.mode.name
 
     def reset(self) -> None:
         """A new conversation (same sandbox)."""
@@ -74,7 +79,7 @@ class Agent:
         self._sent = 0  # each run's record starts with the whole conversation it continues
         follow_up = bool(self.messages)
         if not follow_up:
-            self._append("system", self.prompts.render("system", tool_mode=self.tool_mode, **self.system_variables))
+            self._append("system", self.prompts.render("system", tool_mode=self.mode.name, **self.system_variables))
         self._append("user", self.prompts.render("follow_up" if follow_up else "plan", request=request, max_items=8))
         try:
             answer = self._call("plan", with_tools=False)
@@ -83,7 +88,7 @@ class Agent:
             else:
                 self._append("user", self.prompts.render("start"))
             while self.outcome.status == "running" and not self._limit_reached():
-                answer = self._call("act", with_tools=self.tool_mode == "native")
+                answer = self._call("act", with_tools=True)
                 calls = self._calls_in(answer)
                 if calls:
                     self._act(calls)
@@ -95,9 +100,9 @@ class Agent:
 
     # -- model ---------------------------------------------------------------------
     def _call(self, purpose: str, with_tools: bool) -> ModelResponse:
-        schemas = tool_schemas(self.tools) if with_tools else None
+        options = self.mode.request_options(tool_schemas(self.tools)) if with_tools else {}
         try:
-            response = self.model.complete(self.messages, tools=schemas, on_text=self.on_text)
+            response = self.model.complete(self.messages, on_text=self.on_text, **options)
         except ToolsUnsupported:
             if not (with_tools and self.text_fallback):
                 raise
@@ -105,7 +110,7 @@ class Agent:
             return self._call(purpose, with_tools=False)
         new_messages = self.messages[self._sent:]
         answer: Message = {"role": "assistant", "content": response.content or ""}
-        if response.tool_calls and self.tool_mode == "native":
+        if response.tool_calls and self.mode.native_tool_messages:
             answer["tool_calls"] = [_openai_tool_call(call, self.outcome.steps, i) for i, call in enumerate(response.tool_calls)]
             for call, sent in zip(response.tool_calls, answer["tool_calls"]):
                 call.id = sent["id"]
@@ -123,21 +128,15 @@ class Agent:
 
     def _calls_in(self, answer: ModelResponse) -> list[ToolCall]:
         """The actions in an answer; a format error (fed back to the model) when there are none."""
-        if self.tool_mode == "native":
-            if answer.tool_calls:
-                self._format_errors = 0
-                return answer.tool_calls
-            error = "it called no tool."
-        else:
-            try:
-                call = parse_action(answer.content)
-                self._format_errors = 0
-                return [call]
-            except FormatError as exc:
-                error = str(exc)
+        try:
+            calls = self.mode.parse(answer)
+            self._format_errors = 0
+            return calls
+        except FormatError as exc:
+            error = str(exc)
         self._format_errors += 1
         self.emit(FormatErrorEvent(step=self.outcome.steps, error=error))
-        self._append("user", self.prompts.render("format_error", error=error, tool_mode=self.tool_mode,
+        self._append("user", self.prompts.render("format_error", error=error, tool_mode=self.mode.name,
                                                  tool_names=[tool.name for tool in self.tools]))
         if self._format_errors >= self.limits.max_format_errors:
             self._end("limit", f"{self._format_errors} answers in a row had no usable action")
@@ -176,7 +175,7 @@ class Agent:
         commit = self.commit_step(step, _describe(call)) if self.commit_step and call.name != "finish" else None
         steps_left = self.limits.max_steps - step
         text = self.prompts.render("observation", tool=call.name, output=observation.output,
-                                   tool_mode=self.tool_mode, steps_left=steps_left,
+                                   tool_mode=self.mode.name, steps_left=steps_left,
                                    cut_chars=observation.details.get("cut_chars", 0))
         self._answer_tool(call, text)
         self.emit(ToolFinished(step=step, tool=call.name, arguments=call.arguments, call_id=call.id,
@@ -185,7 +184,7 @@ class Agent:
                                timed_out=observation.timed_out, commit=commit))
 
     def _answer_tool(self, call: ToolCall, text: str) -> None:
-        if self.tool_mode == "native" and call.id:
+        if self.mode.native_tool_messages and call.id:
             self._append("tool", text, tool_call_id=call.id)
         else:
             self._append("user", text)
@@ -201,7 +200,7 @@ class Agent:
             self._end("limit", "stuck: the same action kept giving the same result")
 
     def _switch_to_text_protocol(self) -> None:
-        self.tool_mode, self.text_fallback = "text", False
+        self.mode, self.text_fallback = make_mode("text"), False
         self.emit(Notice(message="the model server rejected native tools: using the text protocol", level="warning"))
         self.messages[0]["content"] = self.prompts.render("system", tool_mode="text", **self.system_variables)
         self._sent = 0  # the next record carries the whole, changed conversation
