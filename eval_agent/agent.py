@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .events import (EventSink, FormatErrorEvent, ModelCalled, Notice, PlanUpdated, ToolFinished,
-                     ToolStarted)
+                     ToolStarted, UserDecision)
 from .models.base import Message, Model, ModelResponse, ToolCall
 from .models.openai_chat import ToolsUnsupported
 from .plan import parse_checklist
@@ -33,6 +33,15 @@ class Limits:
 
 
 @dataclass
+class Approval:
+    """What the user said about an action before it ran."""
+
+    decision: str = "approved"  # approved | rejected | edited
+    comment: str = ""  # for rejected: what the model is told
+    arguments: dict[str, Any] | None = None  # for edited: the arguments to run instead
+
+
+@dataclass
 class Outcome:
     status: str  # finished | limit | error | interrupted
     reason: str = ""
@@ -50,7 +59,8 @@ class Agent:
                  emit: EventSink, limits: Limits | None = None, tool_mode: str = "native",
                  system_variables: dict[str, Any] | None = None,
                  commit_step: Callable[[int, str], str | None] | None = None,
-                 on_text: Callable[[str], None] | None = None):
+                 on_text: Callable[[str], None] | None = None,
+                 approve: Callable[[ToolCall], Approval] | None = None):
         self.model, self.sandbox, self.tools, self.prompts = model, sandbox, tools, prompts
         self.emit, self.limits = emit, limits or Limits()
         # auto: native function calling, and the text protocol if the server rejects tools
@@ -58,6 +68,7 @@ class Agent:
         self.mode = make_mode("native" if tool_mode == "auto" else tool_mode)
         self.system_variables = system_variables or {}
         self.commit_step, self.on_text = commit_step, on_text
+        self.approve = approve  # None: every action runs (auto); else asked before each one
         self.messages: list[Message] = []
         self.plan: list[dict] = []
         self._sent = 0  # messages already sent to the model
@@ -157,6 +168,11 @@ class Agent:
         self.outcome.steps += 1
         step = self.outcome.steps
         self.emit(ToolStarted(step=step, tool=call.name, arguments=call.arguments, call_id=call.id))
+        if self.approve is not None and call.name != "finish":
+            call, rejection = self._ask_approval(step, call)
+            if rejection is not None:
+                self._record_step(step, call, rejection)
+                return
         try:
             observation = run_tool(self.tools, call, self.sandbox)
         except KeyboardInterrupt as interrupt:
@@ -170,6 +186,18 @@ class Agent:
             self._end("finished", "the agent called finish", summary=observation.output)
         else:
             self._check_stuck(call, observation)
+
+    def _ask_approval(self, step: int, call: ToolCall) -> tuple[ToolCall, Observation | None]:
+        approval = self.approve(call)
+        self.emit(UserDecision(step=step, tool=call.name, arguments=call.arguments, decision=approval.decision,
+                               comment=approval.comment, edited_arguments=approval.arguments))
+        if approval.decision == "rejected":
+            comment = approval.comment or "(no comment)"
+            return call, Observation(output=f"The user rejected this action and did not run it. Their comment: {comment}",
+                                     ok=False)
+        if approval.decision == "edited" and approval.arguments is not None:
+            return ToolCall(name=call.name, arguments=approval.arguments, id=call.id), None
+        return call, None
 
     def _record_step(self, step: int, call: ToolCall, observation: Observation) -> None:
         commit = self.commit_step(step, _describe(call)) if self.commit_step and call.name != "finish" else None

@@ -169,6 +169,13 @@ def version() -> None:
     print(__version__)
 
 
+def register_feature_commands(app: typer.Typer) -> None:
+    """Each feature module registers its own commands; one line each here."""
+
+
+register_feature_commands(app)
+
+
 def _terminate(signum, frame) -> None:
     # SIGTERM unwinds like an exception, so the sandbox container is removed and the record closed
     raise SystemExit(143)

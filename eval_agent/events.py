@@ -32,6 +32,7 @@ class RunStarted(Event):
     limits: dict[str, Any]
     version: str
     follow_up: bool = False
+    task: dict[str, Any] | None = None  # bench runs: task id, attempt, tags
     type: str = field(init=False, default="run_started")
 
 
@@ -87,6 +88,20 @@ class FormatErrorEvent(Event):
     step: int
     error: str
     type: str = field(init=False, default="format_error")
+
+
+@dataclass
+class UserDecision(Event):
+    """The user's answer to an action shown for approval: run it, reject it (with a comment the
+    model reads), or run an edited version."""
+
+    step: int
+    tool: str
+    arguments: dict[str, Any]
+    decision: str  # approved | rejected | edited
+    comment: str = ""
+    edited_arguments: dict[str, Any] | None = None
+    type: str = field(init=False, default="user_decision")
 
 
 @dataclass

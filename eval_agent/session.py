@@ -53,12 +53,14 @@ def choose_model_spec(settings: Settings) -> str:
 
 class Session:
     def __init__(self, settings: Settings, workspace: Path | None, emit: Callable[[Event], None] | None = None,
-                 on_text: Callable[[str], None] | None = None, sandbox: Sandbox | None = None):
+                 on_text: Callable[[str], None] | None = None, sandbox: Sandbox | None = None,
+                 approve: Callable | None = None):
         self.settings = settings
         self.workspace_path = workspace.resolve() if workspace else None
         self.emit_outside = emit or (lambda event: None)
         self.on_text = on_text
         self.sandbox = sandbox
+        self.approve = approve  # Agent's approval hook (the REPL's confirm mode); None runs everything
         self.id = new_id()
         self.home = home()
         self.workspace: Workspace | None = None
@@ -97,6 +99,7 @@ class Session:
             tool_mode=settings.tool_mode, on_text=self.on_text,
             system_variables=self._system_variables(),
             commit_step=self.workspace.commit_step if self.workspace else None,
+            approve=self.approve,
         )
 
     def _make_sandbox(self) -> Sandbox:
@@ -137,7 +140,12 @@ class Session:
             self.recorder.close()
 
     # -- requests --------------------------------------------------------------------
-    def run(self, request: str) -> RunResult:
+    def record(self, event: Event) -> None:
+        """Adds an event to the current run's record and to the outside sinks (e.g. the bench's
+        verification result, the REPL's rating)."""
+        self._emit(event)
+
+    def run(self, request: str, task: dict | None = None) -> RunResult:
         if not request.strip():
             raise UsageError("the request is empty: say what the agent should do")
         run_id = new_id()
@@ -151,7 +159,7 @@ class Session:
             tool_mode=agent.tool_mode, tools=tool_schemas(agent.tools), prompts=self.prompts.record(),
             sandbox=_plain(self.sandbox.info), limits=asdict(agent.limits), version=__version__,
             workspace={"path": str(self.workspace_path or ""), "base_commit": base_commit},
-            follow_up=bool(agent.messages),
+            follow_up=bool(agent.messages), task=task,
         ))
         try:
             outcome = agent.run(request)

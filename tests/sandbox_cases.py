@@ -110,6 +110,25 @@ def case_timeout_stops_the_rest_of_the_command(sb) -> None:
     )
 
 
+def case_timeout_kills_a_command_that_ignores_sigint(sb) -> None:
+    """A foreground program that ignores SIGINT still gets the KILL that follows: it is gone
+    after the timeout, and the shell (with its state) is kept rather than replaced."""
+    sb.run("mkdir -p ignores_int && cd ignores_int", timeout=10)
+    result = sb.run(
+        "python3 -c 'import signal, sys, time; signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(40)' "
+        "ea-ignores-int",
+        timeout=1,
+    )
+    assert result.timed_out, result
+    left = sb.run("pgrep -f ea-ignores-int || true", timeout=10).output.split()
+    cwd = sb.run("pwd", timeout=10).output.strip()
+    sb.run("pkill -9 -f ea-ignores-int; cd '%s' && rmdir ignores_int" % sb.workdir, timeout=10)
+    assert left == [], f"the timed-out program (ignoring SIGINT) still runs: pids {left}"
+    assert not result.shell_restarted and cwd.endswith("/ignores_int"), (
+        f"the shell was replaced instead (restarted={result.shell_restarted}, cwd now {cwd})"
+    )
+
+
 def case_timeout_of_a_busy_loop_stops_the_old_shell(sb) -> None:
     """A loop inside the shell itself has no process to signal: the shell is replaced. The old
     one must not be left spinning."""

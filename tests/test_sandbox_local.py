@@ -91,6 +91,10 @@ def test_timeout_stops_the_rest_of_the_command(sh):
     cases.case_timeout_stops_the_rest_of_the_command(sh)
 
 
+def test_timeout_kills_a_command_that_ignores_sigint(fresh):
+    cases.case_timeout_kills_a_command_that_ignores_sigint(fresh)
+
+
 def test_timeout_of_a_busy_loop_replaces_and_stops_the_shell(fresh):
     cases.case_timeout_of_a_busy_loop_stops_the_old_shell(fresh)
 
