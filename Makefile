@@ -1,4 +1,4 @@
-.PHONY: setup test demo bench-sandbox
+.PHONY: setup test demo bench-sandbox agent-image
 
 setup:  ## a venv with eval-agent, a Docker engine, the sandbox image
 	bash scripts/setup.sh
@@ -11,3 +11,8 @@ demo:  ## set everything up and run the agent on a sample request
 
 bench-sandbox:  ## per-command overhead of the persistent shell vs docker exec
 	.venv/bin/python benchmarks/sandbox_overhead.py
+
+AGENT_IMAGE_BASE ?= python:3.11-slim
+agent-image:  ## eval-agent itself as an image (make agent-image AGENT_IMAGE_BASE=... offline)
+	rm -rf build/wheels && .venv/bin/python -m pip wheel -q . -w build/wheels
+	docker build --build-arg BASE=$(AGENT_IMAGE_BASE) -t eval-agent:$$(.venv/bin/python -c 'import eval_agent; print(eval_agent.__version__)') .

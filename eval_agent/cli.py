@@ -20,8 +20,9 @@ from . import __version__
 from .errors import EvalAgentError, UsageError
 
 app = typer.Typer(
-    help="eval-agent: a coding agent that works in a Docker sandbox and records every run as training data.",
-    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    help="eval-agent: a coding agent that works in a Docker sandbox and records every run as training data. "
+         "With no command it opens the REPL in the current folder (or --workspace).",
+    add_completion=False, pretty_exceptions_enable=False,
 )
 sandbox_app = typer.Typer(help="Build the sandbox image; list and remove eval-agent's containers.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
@@ -32,13 +33,54 @@ ModelOpt = typer.Option(None, "--model", "-m", help="PROVIDER:NAME, e.g. openai:
 BaseUrlOpt = typer.Option(None, "--base-url", help="An OpenAI-compatible endpoint (vLLM, llama.cpp, Ollama, LM Studio); default OPENAI_BASE_URL.")
 WorkspaceOpt = typer.Option(None, "--workspace", "-w", help="The folder the agent works in (mounted at /workspace). Default: the current folder.")
 NetworkOpt = typer.Option(None, "--network", help="bridge (default) or none: cut the sandbox off the network.")
-ToolModeOpt = typer.Option(None, "--tool-mode", help="native, text or auto (native, falling back to text when the server rejects tools).")
+ToolModeOpt = typer.Option(None, "--tool-mode", help="native, text, json (answers constrained to a JSON action schema) or auto: json for local models, else native falling back to text when the server rejects tools.")
 PromptsOpt = typer.Option(None, "--prompts", help="A folder with your own copies of the prompt templates.")
 SandboxOpt = typer.Option(None, "--sandbox", help="docker (default) or local: no isolation, for machines without Docker.")
 
 
 def _flags(**values) -> dict:
     return {name: value for name, value in values.items() if value is not None}
+
+
+ApproveOpt = typer.Option(None, "--approve", help="auto (default) runs every action; confirm shows each first: Enter runs it, typed text rejects it, Ctrl-E edits it.")
+
+
+@app.callback(invoke_without_command=True)
+def _default(
+    ctx: typer.Context, workspace: Optional[Path] = WorkspaceOpt, model: Optional[str] = ModelOpt,
+    base_url: Optional[str] = BaseUrlOpt, network: Optional[str] = NetworkOpt, prompts: Optional[Path] = PromptsOpt,
+    tool_mode: Optional[str] = ToolModeOpt, sandbox: Optional[str] = SandboxOpt, approve: Optional[str] = ApproveOpt,
+) -> None:
+    """With no command, opens the REPL in the current folder (or --workspace)."""
+    given = _flags(workspace=workspace, model=model, base_url=base_url, network=network, prompts=prompts,
+                   tool_mode=tool_mode, sandbox=sandbox, approve=approve)
+    if ctx.invoked_subcommand is None:
+        _open_repl(**given)
+    elif given:
+        raise UsageError(f"options go after the command: eval-agent {ctx.invoked_subcommand} --{next(iter(given)).replace('_', '-')} ...")
+
+
+@app.command()
+def repl(
+    workspace: Optional[Path] = WorkspaceOpt, model: Optional[str] = ModelOpt, base_url: Optional[str] = BaseUrlOpt,
+    network: Optional[str] = NetworkOpt, prompts: Optional[Path] = PromptsOpt, tool_mode: Optional[str] = ToolModeOpt,
+    sandbox: Optional[str] = SandboxOpt, approve: Optional[str] = ApproveOpt,
+) -> None:
+    """Open the REPL: type requests, follow up in the same sandbox and conversation; /help inside."""
+    _open_repl(**_flags(workspace=workspace, model=model, base_url=base_url, network=network, prompts=prompts,
+                        tool_mode=tool_mode, sandbox=sandbox, approve=approve))
+
+
+def _open_repl(workspace: Optional[Path] = None, approve: Optional[str] = None, **flags) -> None:
+    from .config import load_settings
+    from .ui.repl import Repl
+
+    if approve not in (None, "auto", "confirm"):
+        raise UsageError(f"--approve {approve}: use auto or confirm")
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("the REPL needs a terminal; in scripts use: eval-agent run REQUEST")
+    settings = load_settings(flags)
+    raise typer.Exit(Repl(settings, workspace or Path.cwd(), approval=approve or "auto").run())
 
 
 @app.command()
@@ -56,6 +98,7 @@ def run(
     sandbox: Optional[str] = SandboxOpt,
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object per event on stdout, nothing else."),
     keep_running: bool = typer.Option(False, "--keep-running", help="When the run leaves services running, keep the sandbox up until Ctrl-C."),
+    resume: Optional[str] = typer.Option(None, "--resume", help="Continue the conversation of a recorded run: its id, a unique prefix of it, or last."),
 ) -> None:
     """Run one request to the end: plan, act in the sandbox, finish.
 
@@ -79,7 +122,14 @@ def run(
     else:
         renderer = ConsoleRenderer()
         emit, on_text = renderer, renderer.on_text
+    if resume is not None:  # read before the sandbox starts: a bad id is one line, at once
+        from .config import home
+        from .trajectory.reader import resume_messages
+
+        resumed, messages = resume_messages(home(), resume)
     with Session(settings, workspace or Path.cwd(), emit=emit, on_text=on_text) as session:
+        if resume is not None:
+            session.resume_from(messages, resumed.run_id)
         result = session.run(request)
         if keep_running and result.services and result.outcome.status == "finished":
             _serve_until_interrupted(result.services)
@@ -171,6 +221,9 @@ def version() -> None:
 
 def register_feature_commands(app: typer.Typer) -> None:
     """Each feature module registers its own commands; one line each here."""
+    __import__("eval_agent.bench.commands", fromlist=["register"]).register(app)
+    __import__("eval_agent.trajectory.commands", fromlist=["register"]).register(app)
+    __import__("eval_agent.models.commands", fromlist=["register"]).register(app)
 
 
 register_feature_commands(app)

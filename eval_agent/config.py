@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import UsageError
 
-ToolMode = Literal["native", "text", "auto"]
+ToolMode = Literal["native", "text", "json", "auto"]
 
 
 class Settings(BaseModel, extra="forbid"):

@@ -33,6 +33,7 @@ class RunStarted(Event):
     version: str
     follow_up: bool = False
     task: dict[str, Any] | None = None  # bench runs: task id, attempt, tags
+    resumed_from: str | None = None  # the run whose conversation this one continues (run --resume)
     type: str = field(init=False, default="run_started")
 
 
@@ -127,6 +128,28 @@ class RunFinished(Event):
     services: list[str]
     record: str | None = None
     type: str = field(init=False, default="run_finished")
+
+
+@dataclass
+class Verification(Event):
+    """A run's verified outcome: the task's tests, run after the agent was done (the bench)."""
+
+    command: str
+    passed: bool
+    reward: float | None
+    output: str
+    type: str = field(init=False, default="verification")
+
+
+@dataclass
+class Rated(Event):
+    """The user's rating of a finished run (`traj rate`, the REPL's /good and /bad); appended to
+    the run's record so that `traj reindex` keeps it."""
+
+    run_id: str
+    rating: str  # good | bad
+    comment: str = ""
+    type: str = field(init=False, default="rated")
 
 
 class EventSink(Protocol):

@@ -12,11 +12,15 @@ import jinja2
 from .errors import UsageError
 from .resources import prompts_dir
 
-TEMPLATE_NAMES = ("system", "plan", "start", "follow_up", "observation", "format_error", "stuck_warning", "text_protocol")
+TEMPLATE_NAMES = ("system", "plan", "start", "follow_up", "observation", "format_error", "stuck_warning", "text_protocol",
+                  "json_protocol", "system_compact", "plan_compact", "start_compact")
 
 
 class Prompts:
-    def __init__(self, user_dir: Path | None = None):
+    """`variant` (e.g. "compact", for small local models): render("system") uses system_compact.j2
+    where that template exists, else system.j2."""
+
+    def __init__(self, user_dir: Path | None = None, variant: str | None = None):
         if user_dir is not None and not user_dir.is_dir():
             raise UsageError(f"--prompts {user_dir}: no such folder; point it at a copy of eval-agent's prompts/")
         folders = [str(user_dir)] if user_dir else []
@@ -28,11 +32,13 @@ class Prompts:
             autoescape=False,
         )
         self.user_dir = user_dir
+        self.variant = variant
         self.used: dict[str, str] = {}  # template file -> sha256 of its source
 
     def render(self, name: str, **variables: Any) -> str:
+        names = ([f"{name}_{self.variant}.j2"] if self.variant else []) + [f"{name}.j2"]
         try:
-            template = self._env.get_template(f"{name}.j2")
+            template = self._env.select_template(names)
         except jinja2.TemplateNotFound:
             raise UsageError(f"prompt template {name}.j2 not found in {self.user_dir or prompts_dir()}") from None
         self._remember(template)

@@ -47,8 +47,7 @@ def choose_model_spec(settings: Settings) -> str:
         return settings.model
     if os.environ.get("OPENAI_API_KEY") or settings.base_url or os.environ.get("OPENAI_BASE_URL"):
         return DEFAULT_OPENAI_MODEL
-    raise UsageError("no model chosen: pass --model openai:NAME with OPENAI_API_KEY set "
-                     "(or --base-url for an OpenAI-compatible server), or set EVAL_AGENT_MODEL")
+    return "local"  # the embedded model: offline, no key
 
 
 class Session:
@@ -66,6 +65,7 @@ class Session:
         self.workspace: Workspace | None = None
         self.recorder: Recorder | None = None
         self.agent: Agent | None = None
+        self.resumed_from: str | None = None  # the recorded run whose conversation this one continues
 
     # -- lifecycle -------------------------------------------------------------------
     def __enter__(self) -> "Session":
@@ -84,8 +84,18 @@ class Session:
         if self.workspace_path is not None and not self.workspace_path.is_dir():
             raise UsageError(f"workspace {self.workspace_path} is not a folder")
         self.prompts = Prompts(settings.prompts)
-        self.model = load_model(choose_model_spec(settings), base_url=settings.base_url,
-                                temperature=settings.temperature)
+        spec = choose_model_spec(settings)
+        if spec == "local" and not settings.model:
+            from .models.local import LOCAL_DEFAULT_NOTICE
+
+            self.emit_outside(Notice(message=LOCAL_DEFAULT_NOTICE))
+        self.model = load_model(spec, base_url=settings.base_url, temperature=settings.temperature,
+                                log=lambda line: self.emit_outside(Notice(message=line)))
+        # a model may prefer its own defaults: the embedded one wants json actions and compact prompts
+        self.prompts.variant = getattr(self.model, "prompt_variant", None)
+        tool_mode = settings.tool_mode
+        if tool_mode == "auto":
+            tool_mode = getattr(self.model, "default_tool_mode", "auto")
         if self.workspace_path is not None:
             self.workspace = Workspace(self.workspace_path, run_id=self.id)
             self.workspace.prepare()
@@ -96,7 +106,7 @@ class Session:
         self.agent = Agent(
             self.model, self.sandbox, tools, self.prompts, emit=self._emit,
             limits=Limits(max_steps=settings.max_steps, max_cost=settings.max_cost, max_seconds=settings.max_seconds),
-            tool_mode=settings.tool_mode, on_text=self.on_text,
+            tool_mode=tool_mode, on_text=self.on_text,
             system_variables=self._system_variables(),
             commit_step=self.workspace.commit_step if self.workspace else None,
             approve=self.approve,
@@ -145,6 +155,16 @@ class Session:
         verification result, the REPL's rating)."""
         self._emit(event)
 
+    def resume_from(self, messages: list[dict], run_id: str | None = None) -> None:
+        """Continues a recorded conversation (`run --resume`, /resume): the next request is a
+        follow-up to these messages. The system prompt is rendered afresh for this sandbox."""
+        agent = self.agent
+        agent.reset()
+        agent.messages = [dict(message) for message in messages]
+        if agent.messages[:1] and agent.messages[0].get("role") == "system":
+            agent.messages[0]["content"] = self.prompts.render("system", tool_mode=agent.tool_mode, **agent.system_variables)
+        self.resumed_from = run_id
+
     def run(self, request: str, task: dict | None = None) -> RunResult:
         if not request.strip():
             raise UsageError("the request is empty: say what the agent should do")
@@ -159,7 +179,7 @@ class Session:
             tool_mode=agent.tool_mode, tools=tool_schemas(agent.tools), prompts=self.prompts.record(),
             sandbox=_plain(self.sandbox.info), limits=asdict(agent.limits), version=__version__,
             workspace={"path": str(self.workspace_path or ""), "base_commit": base_commit},
-            follow_up=bool(agent.messages), task=task,
+            follow_up=bool(agent.messages), task=task, resumed_from=self.resumed_from,
         ))
         try:
             outcome = agent.run(request)

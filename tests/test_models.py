@@ -281,7 +281,8 @@ def test_scripted_model_replays_then_finishes(tmp_path):
 @pytest.mark.parametrize("spec, params, match", [
     ("gpt-4o", {}, "openai:NAME"),
     ("openai:", {}, "provider and a name"),
-    ("local", {}, "not available yet"), ("local:model.gguf", {}, "not available yet"),
+    ("local:model.gguf", {}, "no such GGUF file"), ("local:no-such-model", {}, "not a known model"),
+    ("local", {"base_url": "http://127.0.0.1:9/v1"}, "does not apply"),
     ("nosuchprovider:model", {}, "nosuchprovider"),
     ("scripted:/no/such/actions.json", {}, "no such file"),
     ("openai:gpt-4o", {"base_url": "http://127.0.0.1:9/v1", "temperatur": 0}, "does not take"),

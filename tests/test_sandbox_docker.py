@@ -229,7 +229,8 @@ def test_pids_limit_stops_a_process_flood(small_pids):
     box = small_pids
     result = box.run("(for i in $(seq 200); do sleep 30 & done)", timeout=3)
     assert "Resource temporarily unavailable" in result.output
-    assert not result.shell_restarted
+    # with every pid taken, nothing can be started to stop the command, so the shell may have
+    # been replaced; what matters is that run() returned and the sandbox comes back
     spawned = int(box.run(COUNT_FLOOD, timeout=10).output)
     assert 0 < spawned <= 64
     assert box.run(KILL_FLOOD, timeout=10).output == "cleaned\n"
@@ -284,8 +285,12 @@ def test_timeout_kills_a_command_that_ignores_sigint(fresh):
     cases.case_timeout_kills_a_command_that_ignores_sigint(fresh)
 
 
-def test_timeout_of_a_busy_loop_replaces_and_stops_the_shell(fresh):
-    cases.case_timeout_of_a_busy_loop_stops_the_old_shell(fresh)
+def test_timeout_of_a_busy_loop_keeps_the_shell(fresh):
+    cases.case_timeout_of_a_busy_loop_keeps_the_shell(fresh)
+
+
+def test_a_shell_ignoring_sigint_is_replaced_and_stopped(fresh):
+    cases.case_a_shell_that_ignores_sigint_is_replaced_and_stopped(fresh)
 
 
 def test_command_waiting_on_stdin_returns_at_once(sh):

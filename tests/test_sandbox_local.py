@@ -95,8 +95,12 @@ def test_timeout_kills_a_command_that_ignores_sigint(fresh):
     cases.case_timeout_kills_a_command_that_ignores_sigint(fresh)
 
 
-def test_timeout_of_a_busy_loop_replaces_and_stops_the_shell(fresh):
-    cases.case_timeout_of_a_busy_loop_stops_the_old_shell(fresh)
+def test_timeout_of_a_busy_loop_keeps_the_shell(fresh):
+    cases.case_timeout_of_a_busy_loop_keeps_the_shell(fresh)
+
+
+def test_a_shell_ignoring_sigint_is_replaced_and_stopped(fresh):
+    cases.case_a_shell_that_ignores_sigint_is_replaced_and_stopped(fresh)
 
 
 def test_command_waiting_on_stdin_returns_at_once(sh):

@@ -56,8 +56,10 @@ class Model(Protocol):
         messages: list[Message],
         tools: list[ToolSchema] | None = None,
         on_text: Callable[[str], None] | None = None,
+        response_format: dict[str, Any] | None = None,
     ) -> ModelResponse:
         """One model call. `tools` given: native function calling. `on_text` receives streamed
-        content as it arrives. Raises ModelError for failures a user must fix (bad key, unknown
-        model, endpoint down after retries)."""
+        content as it arrives. `response_format` (OpenAI's form, or a bare JSON schema) constrains
+        this one answer (the json tool mode). Raises ModelError for failures a user must fix (bad
+        key, unknown model, endpoint down after retries)."""
         ...

@@ -103,9 +103,12 @@ class LangChainChatModel:
         messages: list[Message],
         tools: list[ToolSchema] | None = None,
         on_text: Callable[[str], None] | None = None,
+        response_format: dict[str, Any] | None = None,
     ) -> ModelResponse:
         lc_messages = to_langchain(messages)
         runnable = self.chat_model.bind_tools(tools) if tools else self.chat_model
+        if response_format is not None:
+            runnable = self.with_response_format(runnable, response_format)
         start = time.monotonic()
         attempt = 0
         while True:
@@ -145,6 +148,11 @@ class LangChainChatModel:
             merged = chunk if merged is None else merged + chunk
         return merged if merged is not None else AIMessage(content="")
 
+    def with_response_format(self, runnable: Any, response_format: dict[str, Any]) -> Any:
+        """`runnable` constrained to `response_format` for one call. LangChain's chat models
+        take it as a call keyword; OpenAIChatModel sends it in the request body instead."""
+        return runnable.bind(response_format=as_response_format(response_format))
+
     def _delay(self, attempt: int, exc: BaseException) -> float:
         delay = min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
         headers = getattr(getattr(exc, "response", None), "headers", None)
@@ -181,6 +189,15 @@ class LangChainChatModel:
                 status is None and any(w in kind for w in ("Timeout", "Connection", "RateLimit"))
             )
         return Failure(bool(retryable), f"{self.where} failed: {kind}: {text}")
+
+
+def as_response_format(schema: dict[str, Any]) -> dict[str, Any]:
+    """A full response_format ({"type": ...}) as is; a bare JSON schema wrapped as json_schema."""
+    if schema.get("type") in ("json_schema", "json_object", "text") and (
+        "json_schema" in schema or schema["type"] != "json_schema"
+    ):
+        return schema
+    return {"type": "json_schema", "json_schema": {"name": "action", "schema": schema}}
 
 
 def load_provider_model(

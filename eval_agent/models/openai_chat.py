@@ -16,7 +16,8 @@ from langchain_openai import ChatOpenAI
 
 from eval_agent.errors import ModelError
 from eval_agent.models.base import ModelInfo
-from eval_agent.models.langchain_chat import Failure, LangChainChatModel, error_text, tools_rejected
+from eval_agent.models.langchain_chat import (Failure, LangChainChatModel, as_response_format,
+                                              error_text, tools_rejected)
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 NO_KEY = "not-needed"  # sent to servers that ignore the key; the openai client insists on one
@@ -46,14 +47,7 @@ class _ChatOpenAIForServers(ChatOpenAI):
 
 
 def _as_response_format(schema: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A full response_format ({"type": ...}) as is; a bare JSON schema wrapped as json_schema."""
-    if schema is None:
-        return None
-    if schema.get("type") in ("json_schema", "json_object", "text") and (
-        "json_schema" in schema or schema["type"] != "json_schema"
-    ):
-        return schema
-    return {"type": "json_schema", "json_schema": {"name": "action", "schema": schema}}
+    return None if schema is None else as_response_format(schema)
 
 
 def _root_cause(exc: BaseException) -> BaseException:
@@ -113,6 +107,13 @@ class OpenAIChatModel(LangChainChatModel):
         info = ModelInfo("openai", name, base_url or OPENAI_BASE_URL, parameters)
         super().__init__(chat_model, info, prices=prices,
                          max_attempts=max_attempts, backoff=backoff)
+
+    def with_response_format(self, runnable: Any, response_format: dict[str, Any]) -> Any:
+        # in the body, as servers expect it: ChatOpenAI's own response_format keyword switches
+        # streaming to the beta parse API, which wants OpenAI's strict schemas
+        body = {**(self.chat_model.extra_body or {}),
+                "response_format": as_response_format(response_format)}
+        return runnable.bind(extra_body=body)
 
     def probe(self, timeout: float = 10.0) -> str:
         """One cheap request, GET /models: is the server there, and does it serve the model?

@@ -3,14 +3,15 @@
     openai:NAME       the OpenAI API or any OpenAI-compatible server (--base-url / OPENAI_BASE_URL)
     PROVIDER:NAME     another LangChain chat model provider (anthropic, google_genai, ollama, ...)
     scripted:PATH     replay a JSON list of actions (demos, tests)
-    local[:PATH]      the embedded offline model (not available yet)
+    local[:NAME|PATH] the embedded offline model: llama.cpp in this process (the `local` extra);
+                      NAME from the catalog in weights.py (default qwen2.5-coder-1.5b) or a .gguf
 
 A new backend is one new module and one line in `load_model`."""
 
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Any, Callable
 
 from eval_agent.errors import UsageError
 from eval_agent.models.base import Model
@@ -32,11 +33,22 @@ def parse_spec(spec: str) -> tuple[str, str]:
 
 
 def load_model(
-    spec: str, *, base_url: str | None = None, api_key: str | None = None, **params: Any
+    spec: str, *, base_url: str | None = None, api_key: str | None = None,
+    log: Callable[[str], None] | None = None, **params: Any
 ) -> Model:
+    """`log` receives progress lines of a slow start (the embedded model's first download)."""
     provider, name = parse_spec(spec)
     if provider == "local":
-        raise UsageError("the embedded model is not available yet")
+        from eval_agent.models.local import LocalModel
+
+        if base_url:
+            raise UsageError("--base-url does not apply to the embedded model (local); "
+                             "for a llama.cpp server of your own use --model openai:NAME --base-url URL")
+        accepted = inspect.signature(LocalModel).parameters
+        unknown = sorted(set(params) - set(accepted))
+        if unknown:
+            raise UsageError(f"local does not take {', '.join(unknown)}")
+        return LocalModel(name, log=log or (lambda line: None), **params)
     if provider == "scripted":
         from eval_agent.models.scripted import ScriptedModel
 
@@ -57,7 +69,13 @@ def load_model(
 def probe_model(spec: str, *, base_url: str | None = None, api_key: str | None = None) -> str:
     """For `eval-agent doctor`: one line on whether `spec` can answer, without a paid call.
     openai:NAME asks the server for its model list; scripted:PATH loads the file; other
-    providers are built (package installed, settings accepted) but not contacted."""
+    providers are built (package installed, settings accepted) but not contacted; local says
+    whether the runtime and the weights are installed, without fetching or loading them."""
+    provider, name = parse_spec(spec)
+    if provider == "local":
+        from eval_agent.models.local import probe_local
+
+        return probe_local(name)
     model = load_model(spec, base_url=base_url, api_key=api_key)
     probe = getattr(model, "probe", None)
     if probe is not None:

@@ -60,6 +60,7 @@ class ScriptedModel:
         messages: list[Message],
         tools: list[ToolSchema] | None = None,
         on_text: Callable[[str], None] | None = None,
+        response_format: dict | None = None,  # scripted answers are already actions
     ) -> ModelResponse:
         index = self.calls
         self.calls += 1

@@ -8,16 +8,17 @@ import secrets
 import select
 import socket
 import struct
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import docker
-from docker.errors import APIError, DockerException, ImageNotFound
+from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
 from ..errors import EnvironmentProblem
 from .base import WORKSPACE, PortMapping, SandboxInfo
 from .engine import CONTAINER_PREFIX, LABEL, docker_client
-from .shell import SIGNAL_FOREGROUND_SCRIPT, PersistentShell
+from .shell import SHELL_COMMAND, SIGNAL_COMMAND_SCRIPT, PersistentShell, ShellDied
 from .shell_sandbox import ShellSandbox
 
 DEFAULT_PORTS = (3000, 5000, 8000, 8001, 8002, 8080, 8888)
@@ -80,7 +81,7 @@ class DockerExecTransport:
         self._container_id = container_id
         self._user = user or ""
         exec_id = self._api.exec_create(
-            container_id, ["bash", "--noprofile", "--norc"], stdin=True, stdout=True, stderr=True,
+            container_id, SHELL_COMMAND, stdin=True, stdout=True, stderr=True,
             tty=False, user=self._user, workdir=workdir,
         )["Id"]
         self._exec_id = exec_id
@@ -118,9 +119,9 @@ class DockerExecTransport:
             self._frames = self._frames[8 + size :]
         return bytes(out)
 
-    def signal_foreground(self, signal_name: str, shell_pid: int) -> None:
+    def signal_command(self, mode: str, shell_pid: int, window: int) -> None:
         exec_id = self._api.exec_create(
-            self._container_id, ["sh", "-c", SIGNAL_FOREGROUND_SCRIPT, "sh", signal_name, str(shell_pid)],
+            self._container_id, ["sh", "-c", SIGNAL_COMMAND_SCRIPT, "sh", mode, str(shell_pid), str(window)],
             user=self._user,
         )["Id"]
         self._api.exec_start(exec_id)
@@ -189,7 +190,14 @@ class DockerSandbox(ShellSandbox):
         self._shell = PersistentShell(
             lambda: DockerExecTransport(client, self._container.id, user, workdir), workdir
         )
-        self._shell.start()
+        try:
+            self._shell.start()
+        except BaseException as exc:  # Ctrl-C included: never leave the container behind
+            self.close()
+            if isinstance(exc, (ShellDied, APIError, DockerException)):
+                raise EnvironmentProblem(
+                    f"the sandbox shell did not start in {config.image} (it needs bash): {exc}") from None
+            raise
 
     def _port_mappings(self) -> list[PortMapping]:
         mappings = []
@@ -203,11 +211,21 @@ class DockerSandbox(ShellSandbox):
         if shell is not None:
             shell.close()
         if self._client is not None:
-            try:  # by name: also catches a container whose start was cut short
-                self._client.api.remove_container(self.name, force=True)
-            except (APIError, DockerException):
-                pass
+            self._remove_container()
         self._container = None
+
+    def _remove_container(self, attempts: int = 3) -> None:
+        # by name: also catches a container whose start was cut short; a busy engine sometimes
+        # answers a forced removal with a transient error, so it is tried again
+        for attempt in range(attempts):
+            try:
+                self._client.api.remove_container(self.name, force=True)
+                return
+            except NotFound:
+                return
+            except (APIError, DockerException):
+                if attempt + 1 < attempts:
+                    time.sleep(0.5 * (attempt + 1))
 
     def __enter__(self) -> "DockerSandbox":
         self.start()

@@ -28,6 +28,8 @@ IMAGE_REPO = "eval-agent-sandbox"
 HASH_LABEL = f"{LABEL}.context-hash"
 VERSION_LABEL = f"{LABEL}.version"
 BASE_LABEL = f"{LABEL}.base"
+IMAGE_LABEL = f"{LABEL}.image"
+LABEL_SCHEMA = b"labels/2"  # part of the context hash: images labelled the old way get rebuilt
 REGISTRY_BASE = "debian:bookworm-slim"
 OFFLINE_BASE = "eval-agent-base:bookworm"
 CONTEXT_FILES = ("Dockerfile", "build-base.sh", "packages.txt")  # nothing else is sent
@@ -54,7 +56,7 @@ def _context() -> dict[str, bytes]:
 def context_hash() -> str:
     """sha256 over the build context's names and contents; the image carries it as a label, so a
     changed Dockerfile or package list means a rebuild, and nothing else does."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(LABEL_SCHEMA)
     for name, data in sorted(_context().items()):
         digest.update(f"{name}\0{len(data)}\0".encode())
         digest.update(data)
@@ -105,7 +107,9 @@ def ensure_image(
     base = base or _choose_base(client, log, verbose)
     log(f"Building the sandbox image {tag} from {base} (once per eval-agent version)...")
     started = time.monotonic()
-    labels = {LABEL: "1", HASH_LABEL: wanted, VERSION_LABEL: __version__, BASE_LABEL: base}
+    # not eval-agent=1: that label marks containers, and images built on this one (the agent's own
+    # image, bench task images) would pass it on to containers that are not sandboxes
+    labels = {IMAGE_LABEL: "sandbox", HASH_LABEL: wanted, VERSION_LABEL: __version__, BASE_LABEL: base}
     recent: collections.deque[str] = collections.deque(maxlen=15)
     try:
         stream = client.api.build(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .base import SandboxInfo
 from .docker_sandbox import sandbox_env
-from .shell import SIGNAL_FOREGROUND_SCRIPT, PersistentShell
+from .shell import SHELL_COMMAND, SIGNAL_COMMAND_SCRIPT, PersistentShell
 from .shell_sandbox import ShellSandbox
 
 WARNING = "the local sandbox runs the model's commands directly on this machine, with your permissions"
@@ -19,7 +19,7 @@ WARNING = "the local sandbox runs the model's commands directly on this machine,
 class LocalTransport:
     def __init__(self, workdir: str, env: dict[str, str]):
         self._process = subprocess.Popen(
-            ["bash", "--noprofile", "--norc"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            SHELL_COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, cwd=workdir, env=env, start_new_session=True,
         )
         self._fd = self._process.stdout.fileno()
@@ -34,8 +34,8 @@ class LocalTransport:
             return None
         return os.read(self._fd, 65536)
 
-    def signal_foreground(self, signal_name: str, shell_pid: int) -> None:
-        subprocess.run(["sh", "-c", SIGNAL_FOREGROUND_SCRIPT, "sh", signal_name, str(shell_pid)], check=False)
+    def signal_command(self, mode: str, shell_pid: int, window: int) -> None:
+        subprocess.run(["sh", "-c", SIGNAL_COMMAND_SCRIPT, "sh", mode, str(shell_pid), str(window)], check=False)
 
     def exit_code(self) -> int | None:
         return self._process.poll()

@@ -3,9 +3,9 @@ commands, and a command costs one write and one read on an open stream instead o
 
 Each command is sent as a here-document with a random delimiter, evaluated in the shell itself
 with stdin from /dev/null (so a command waiting on input gets EOF instead of hanging), and
-followed by a marker line carrying a nonce and the exit code. A timeout or an interrupt signals
-the shell's descendants that do not ignore SIGINT: those are the foreground command's processes,
-since bash starts background jobs (`server &`) with SIGINT ignored, so servers survive."""
+followed by a marker line carrying a nonce and the exit code. A timeout or an interrupt stops the
+command's processes and makes the shell drop the rest of the command line (SIGNAL_COMMAND_SCRIPT);
+background jobs started earlier survive; a shell that does not come back is replaced."""
 
 from __future__ import annotations
 
@@ -20,17 +20,31 @@ from .output import FULL_OUTPUT_CAP, CappedBuffer
 GRACE_AFTER_INT = 2.0  # seconds between SIGINT and SIGKILL of a timed-out command
 GRACE_AFTER_KILL = 3.0  # then the shell itself is replaced
 
-# Signals the descendants of a shell that do not ignore SIGINT. POSIX sh and /proc only, so it
-# runs in any image (the bench uses task images that may lack procps or python).
-SIGNAL_FOREGROUND_SCRIPT = r"""
-sig=$1; root=$2; table=""
+# Stops a command. POSIX sh and /proc only, so it runs in any image (the bench uses task images
+# that may lack procps or python). Arguments: MODE SHELL_PID WINDOW_SECONDS.
+#   INT:   SIGINT to the shell's descendants that do not ignore it (bash starts background jobs
+#          with SIGINT ignored, so servers survive) and to the shell, which then drops the rest of
+#          the command line (it is interactive);
+#   KILL:  SIGKILL to descendants started within the window (the command's own processes, also
+#          those that ignore SIGINT; older background jobs survive);
+#   SHELL: the same, and the shell itself, before it is replaced.
+SIGNAL_COMMAND_SCRIPT = r"""
+mode=$1; root=$2; window=$3; table=""
+ticks=$(getconf CLK_TCK 2>/dev/null) || ticks=100
+read -r uptime idle < /proc/uptime
+since=$(( (${uptime%.*} - window) * ticks ))
 for d in /proc/[0-9]*; do
   pid=${d#/proc/}; ppid=""; ign=0
   while read -r key value rest; do
     case $key in PPid:) ppid=$value ;; SigIgn:) ign=$value ;; esac
   done 2>/dev/null < "$d/status" || continue
-  table="$table $pid:$ppid:$ign"
+  read -r stat 2>/dev/null < "$d/stat" || continue
+  set -- ${stat##*) }
+  shift 19
+  table="$table $pid:$ppid:$ign:$1"
 done
+# the shell hears SIGINT first, so that when its command dies of it, it drops the rest of the line
+[ "$mode" = INT ] && kill -s INT "$root" 2>/dev/null
 tree=" $root "; grew=1
 while [ $grew = 1 ]; do
   grew=0
@@ -40,17 +54,25 @@ while [ $grew = 1 ]; do
   done
 done
 for row in $table; do
-  pid=${row%%:*}; ign=${row##*:}
+  pid=${row%%:*}; rest=${row#*:}; rest=${rest#*:}; ign=${rest%%:*}; start=${rest#*:}
+  case "$tree" in *" $pid "*) ;; *) continue ;; esac
   [ "$pid" = "$root" ] && continue
-  case "$tree" in *" $pid "*) [ $(( 0x$ign & 2 )) = 0 ] && kill -s "$sig" "$pid" 2>/dev/null ;; esac
+  case $mode in
+    INT) [ $(( 0x$ign & 2 )) = 0 ] && kill -s INT "$pid" 2>/dev/null ;;
+    *) [ "$start" -ge "$since" ] && kill -s KILL "$pid" 2>/dev/null ;;
+  esac
 done
+[ "$mode" = SHELL ] && kill -s KILL "$root" 2>/dev/null
 exit 0
 """
 
+# The shell is interactive (`bash -i`) only so that SIGINT drops the rest of a command line
+# instead of going on with it; no job control, no line editing, no history, and its own stderr
+# (prompts, notices) discarded: a command's stderr is redirected to stdout by the wrapper.
+SHELL_COMMAND = ["bash", "--noprofile", "--norc", "-i"]
 SHELL_SETUP = (
-    "export PS1= PS2= HISTFILE=/dev/null\n"
-    'mkdir -p "${HOME:-/tmp}" 2>/dev/null\n'
-    "stty -echo 2>/dev/null\n"
+    "exec 2>/dev/null; set +m +o emacs +o vi +o history; PS1= PS2= PROMPT_COMMAND=; unset HISTFILE\n"
+    'mkdir -p "${HOME:-/tmp}"\n'
 )
 
 
@@ -63,8 +85,8 @@ class Transport(Protocol):
         """Bytes that arrived, b"" once the shell has gone, None when nothing came in time."""
         ...
 
-    def signal_foreground(self, signal_name: str, shell_pid: int) -> None:
-        """Run SIGNAL_FOREGROUND_SCRIPT next to the shell (a separate process)."""
+    def signal_command(self, mode: str, shell_pid: int, window: int) -> None:
+        """Run SIGNAL_COMMAND_SCRIPT next to the shell (a separate process)."""
         ...
 
     def exit_code(self) -> int | None:
@@ -137,9 +159,11 @@ class PersistentShell:
             restarted = True
         nonce = secrets.token_hex(8)
         body = command if command.endswith("\n") else command + "\n"
+        # the marker is on a line of its own: after SIGINT drops the command's line, it still runs
         script = (
             f"IFS= read -r -d '' __ea_cmd <<'__EA_EOF_{nonce}'\n{body}__EA_EOF_{nonce}\n"
-            f'{{ eval "$__ea_cmd"; }} </dev/null 2>&1; printf "\\n__EA_DONE_{nonce}_%s__\\n" "$?"\n'
+            f'{{ eval "$__ea_cmd"; }} </dev/null 2>&1\n'
+            f'printf "\\n__EA_DONE_{nonce}_%s__\\n" "$?"\n'
         )
         marker = re.compile(rb"\n__EA_DONE_" + nonce.encode() + rb"_(\d+)__\n")
         started = time.monotonic()
@@ -151,18 +175,24 @@ class PersistentShell:
             match, leftover = self._read_until(marker, started + timeout, buffer)
             if match is None:
                 timed_out = True
-                match, leftover = self._stop_foreground(marker, buffer)
+                match, leftover = self._stop_command(marker, buffer, started)
         except KeyboardInterrupt:
             interrupted = True
-            match, leftover = self._stop_foreground(marker, buffer)
+            match, leftover = self._stop_command(marker, buffer, started)
         except ShellDied as died:
             match, leftover = None, b""
             shell_exit_code = died.exit_code
-        if match is None:  # the shell is gone or stuck in a builtin: replace it
+        if match is None:  # the shell is gone or does not answer: replace it
             buffer.add(self._pending)
             restarted = True
-            self._restart()
+            if timed_out or interrupted:
+                self._signal("SHELL", started)
             exit_code = 137 if (timed_out or interrupted) else shell_exit_code
+            try:
+                self._restart()
+            except (ShellDied, OSError, RuntimeError) as exc:  # e.g. no pids left to start a shell
+                self.close()  # the next command tries again
+                buffer.add(f"\n[the sandbox shell could not be restarted: {exc}]".encode())
         else:
             exit_code = int(match.group(1))
         self._pending = leftover
@@ -185,19 +215,24 @@ class PersistentShell:
         """Stop the running command from another thread; run() then returns interrupted."""
         if self._transport is not None and self._pid:
             self._interrupt_requested = True
-            self._transport.signal_foreground("INT", self._pid)
+            self._transport.signal_command("INT", self._pid, 0)
 
     # -- internals -----------------------------------------------------------------
-    def _stop_foreground(self, marker: re.Pattern, buffer: CappedBuffer):
-        for signal_name, grace in (("INT", GRACE_AFTER_INT), ("KILL", GRACE_AFTER_KILL)):
+    def _stop_command(self, marker: re.Pattern, buffer: CappedBuffer, started: float):
+        for mode, grace in (("INT", GRACE_AFTER_INT), ("KILL", GRACE_AFTER_KILL)):
             try:
-                self._transport.signal_foreground(signal_name, self._pid)
+                self._signal(mode, started)
                 match, leftover = self._read_until(marker, time.monotonic() + grace, buffer)
             except ShellDied:
                 return None, b""
             if match is not None:
                 return match, leftover
         return None, b""
+
+    def _signal(self, mode: str, started: float) -> None:
+        if self._transport is not None:
+            window = int(time.monotonic() - started) + 2  # the command's processes, with slack
+            self._transport.signal_command(mode, self._pid, window)
 
     def _restart(self) -> None:
         self.close()

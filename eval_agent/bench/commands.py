@@ -1,0 +1,64 @@
+"""`eval-agent bench`: run task folders against a model, the oracle or nothing, in parallel."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+DEFAULT_OUT = Path("bench-results")
+
+
+def bench(
+    paths: List[Path] = typer.Argument(..., help="Task folders, or folders of task folders (Harbor or Terminal-Bench 1.x)."),
+    agent: str = typer.Option("eval", "--agent", help="eval: the model works on each task; oracle: each task's own solution runs (no model); nop: nothing runs (the tests should fail)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="PROVIDER:NAME for --agent eval. Default: EVAL_AGENT_MODEL or the config file."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="An OpenAI-compatible endpoint; default OPENAI_BASE_URL."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Attempts run at the same time, each in its own container."),
+    attempts: int = typer.Option(1, "--attempts", help="Attempts per task."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="The agent's seconds per attempt. Default: each task's own (timeout_sec of the agent table in task.toml, max_agent_timeout_sec in task.yaml)."),
+    filters: Optional[List[str]] = typer.Option(None, "--filter", help="Only the tasks whose id matches this shell glob (repeatable)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Results folder: results.jsonl, summary.md. A rerun with the same folder skips what is done. Default: bench-results/AGENT-or-MODEL."),
+    base_image: Optional[str] = typer.Option(None, "--base-image", help="Build on this image where a task's Dockerfile names a FROM image that is neither here nor pullable (offline machines)."),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Tool calls per attempt (default 50)."),
+    tool_mode: Optional[str] = typer.Option(None, "--tool-mode", help="native, text or auto."),
+    prompts: Optional[Path] = typer.Option(None, "--prompts", help="A folder with your own copies of the prompt templates."),
+) -> None:
+    """Run benchmark tasks and label every run with its verified outcome.
+
+    Each attempt builds the task's image (cached), starts a sandbox in the image's own working directory, gives the agent the instruction, then copies the tests in, runs them, and records pass or fail and the reward in the run's trajectory and in DIR/results.jsonl. DIR/summary.md has a table and the pass rate with a 95% interval. Ctrl-C stops cleanly and leaves no container.
+
+    Exit codes: 0 every attempt passed, 1 some failed or could not be judged, 2 usage error, 3 environment error, 130 interrupted."""
+    from ..config import load_settings
+    from ..session import choose_model_spec
+    from .report import ResultsFile, pass_rate_line, write_summary
+    from .runner import AGENTS, BenchOptions, run_bench
+    from .tasks import discover
+    from ..errors import UsageError
+
+    if agent not in AGENTS:
+        raise UsageError(f"--agent {agent}: use one of {', '.join(AGENTS)}")
+    flags = {"model": model, "base_url": base_url, "max_steps": max_steps, "tool_mode": tool_mode, "prompts": prompts}
+    settings = load_settings({name: value for name, value in flags.items() if value is not None})
+    tasks = discover(paths, filters)
+    label = choose_model_spec(settings) if agent == "eval" else agent
+    folder = out or DEFAULT_OUT / re.sub(r"[^A-Za-z0-9._-]+", "-", label)
+    options = BenchOptions(out=folder, agent=agent, jobs=jobs, attempts=attempts, timeout=timeout,
+                           base_image=base_image)
+    try:
+        results, meta = run_bench(tasks, settings, options)
+    except BaseException:  # Ctrl-C, SIGTERM: the summary still shows what was judged
+        done = ResultsFile(folder).load()
+        if done:
+            write_summary(folder, done, {"agent": agent, "model": label if agent == "eval" else None})
+        raise
+    summary = write_summary(folder, results, meta)
+    typer.echo(f"pass rate {pass_rate_line(sum(r.passed for r in results), len(results))}")
+    typer.echo(f"results: {folder / 'results.jsonl'}  summary: {summary}")
+    raise typer.Exit(0 if results and all(r.passed for r in results) else 1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("bench")(bench)

@@ -1,0 +1,211 @@
+"""A task's environment image: built once per build context, found again by a hash of it.
+
+The tag is `eval-agent-task-<task>:<hash>`, where the hash covers every file sent to the engine
+(names, modes, contents), the Dockerfile as built, and the ids of the base images. An unchanged
+task is not rebuilt; a changed file, Dockerfile or base image means a new build.
+
+A FROM image that is neither here nor pullable (offline machines, private registries) is
+replaced by `--base-image NAME` when one is given; without one the task fails with that advice."""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import io
+import re
+import tarfile
+import threading
+from pathlib import Path
+from typing import Callable
+
+import docker
+from docker.errors import APIError, DockerException, ImageNotFound
+from docker.utils.build import exclude_paths
+
+from ..errors import EnvironmentProblem
+from ..sandbox.engine import LABEL
+from .tasks import Task
+
+IMAGE_PREFIX = "eval-agent-task-"
+TASK_LABEL = f"{LABEL}.task"
+HASH_LABEL = f"{LABEL}.context-hash"
+PULL_TIMEOUT = 60.0
+BUILD_TIMEOUT = 1800
+FROM_LINE = re.compile(r"^(\s*FROM\s+(?:--platform=\S+\s+)?)(\S+)(.*)$", re.IGNORECASE | re.MULTILINE)
+
+Log = Callable[[str], None]
+
+_locks: dict[str, threading.Lock] = collections.defaultdict(threading.Lock)
+_locks_guard = threading.Lock()
+_pullable: dict[str, bool] = {}  # per process: an offline pull is tried once, not once per task
+
+
+def image_tag(task: Task, digest: str) -> str:
+    slug = re.sub(r"[^a-z0-9_.-]+", "-", task.id.lower()).strip("-.") or "task"
+    return f"{IMAGE_PREFIX}{slug[:100]}:{digest[:16]}"
+
+
+def task_image(task: Task, client: docker.DockerClient, base_image: str | None = None,
+               log: Log = lambda line: None) -> str:
+    """The tag of the task's environment image, built first when missing."""
+    if task.dockerfile is None:  # Harbor's [environment] docker_image: a ready image
+        if not _available(client, task.image, log):
+            raise EnvironmentProblem(f"task {task.id}: image {task.image} is neither here nor pullable")
+        return task.image
+    dockerfile = _with_bases(task, task.dockerfile.read_text(encoding="utf-8"), client, base_image, log)
+    entries = _context_entries(task, dockerfile)
+    digest = _digest(entries, _base_ids(client, dockerfile))
+    tag = image_tag(task, digest)
+    with _lock(tag):
+        if _find(client, tag) is not None:
+            return tag
+        log(f"building the environment of {task.id}")
+        _build(client, task, tag, digest, entries)
+    return tag
+
+
+def _lock(key: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks[key]
+
+
+def _find(client: docker.DockerClient, ref: str):
+    try:
+        return client.images.get(ref)
+    except ImageNotFound:
+        return None
+    except (APIError, DockerException):
+        return None
+
+
+def _available(client: docker.DockerClient, ref: str, log: Log) -> bool:
+    if _find(client, ref) is not None:
+        return True
+    with _lock(f"pull:{ref}"):
+        if ref not in _pullable:
+            _pullable[ref] = _pull(client, ref)
+            if not _pullable[ref]:
+                log(f"{ref} cannot be pulled")
+    return _pullable[ref]
+
+
+def _pull(client: docker.DockerClient, ref: str) -> bool:
+    # in a thread: a network that swallows packets costs PULL_TIMEOUT, not the client's timeout
+    outcome: list[bool] = []
+
+    def pull() -> None:
+        try:
+            client.images.pull(ref)
+            outcome.append(True)
+        except (APIError, DockerException):
+            outcome.append(False)
+
+    worker = threading.Thread(target=pull, name="eval-agent-pull", daemon=True)
+    worker.start()
+    worker.join(PULL_TIMEOUT)
+    return bool(outcome and outcome[0])
+
+
+def _with_bases(task: Task, text: str, client: docker.DockerClient, base_image: str | None, log: Log) -> str:
+    """The Dockerfile with every FROM image that cannot be had replaced by `base_image`."""
+    stages: set[str] = set()
+
+    def replace(match: re.Match) -> str:
+        head, ref, tail = match.groups()
+        alias = re.search(r"\s+AS\s+(\S+)", tail, re.IGNORECASE)
+        keep = ref.lower() == "scratch" or ref in stages or "$" in ref or _available(client, ref, log)
+        if alias:
+            stages.add(alias.group(1))
+        if keep:
+            return match.group(0)
+        if base_image is None:
+            raise EnvironmentProblem(
+                f"task {task.id}: its base image {ref} is not here and cannot be pulled; "
+                "pass --base-image NAME to build it on an image you have (e.g. eval-agent-sandbox:VERSION)"
+            )
+        if not _available(client, base_image, log):
+            raise EnvironmentProblem(f"--base-image {base_image} is neither here nor pullable")
+        return f"{head}{base_image}{tail}"
+
+    return FROM_LINE.sub(replace, text)
+
+
+def _base_ids(client: docker.DockerClient, dockerfile: str) -> list[str]:
+    ids = []
+    for _, ref, _ in FROM_LINE.findall(dockerfile):
+        image = _find(client, ref)
+        ids.append(image.id if image is not None else ref)
+    return ids
+
+
+def _context_entries(task: Task, dockerfile: str) -> list[tuple[str, int, bytes]]:
+    """(name, mode, contents) of every file sent to the engine, .dockerignore applied, with the
+    Dockerfile as it will be built."""
+    root = task.build_context
+    name = task.dockerfile.relative_to(root).as_posix()
+    patterns = []
+    ignore = root / ".dockerignore"
+    if ignore.is_file():
+        patterns = [line.strip() for line in ignore.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    entries = [(name, 0o644, dockerfile.encode("utf-8"))]
+    for relative in sorted(exclude_paths(str(root), patterns, dockerfile=name)):
+        path = root / relative
+        if relative == name or path.is_dir() or path.is_symlink() or not path.is_file():
+            continue
+        mode = 0o755 if path.stat().st_mode & 0o111 else 0o644
+        entries.append((Path(relative).as_posix(), mode, path.read_bytes()))
+    return entries
+
+
+def _digest(entries: list[tuple[str, int, bytes]], base_ids: list[str]) -> str:
+    digest = hashlib.sha256()
+    for name, mode, data in entries:
+        digest.update(f"{name}\0{mode:o}\0{len(data)}\0".encode())
+        digest.update(data)
+    digest.update("\0".join(base_ids).encode())
+    return digest.hexdigest()
+
+
+def _context_tar(entries: list[tuple[str, int, bytes]]) -> io.BytesIO:
+    # fixed owners and times, so the engine's layer cache holds across checkouts
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, mode, data in entries:
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), mode
+            tar.addfile(info, io.BytesIO(data))
+    buffer.seek(0)
+    return buffer
+
+
+def _build(client: docker.DockerClient, task: Task, tag: str, digest: str, entries) -> None:
+    recent: collections.deque[str] = collections.deque(maxlen=12)
+    name = entries[0][0]
+    try:
+        stream = client.api.build(
+            fileobj=_context_tar(entries), custom_context=True, dockerfile=name, tag=tag, rm=True, forcerm=True,
+            labels={LABEL: "1", TASK_LABEL: task.id, HASH_LABEL: digest}, decode=True, timeout=BUILD_TIMEOUT,
+        )
+        for chunk in stream:
+            if "error" in chunk:
+                recent.append(chunk["error"].strip())
+                raise EnvironmentProblem(f"task {task.id}: building its environment failed: {' | '.join(recent)}")
+            for line in (chunk.get("stream") or "").splitlines():
+                if line.strip():
+                    recent.append(line.strip())
+    except (APIError, DockerException) as exc:
+        raise EnvironmentProblem(f"task {task.id}: building its environment failed: {str(exc).splitlines()[0]}") from None
+    if _find(client, tag) is None:
+        raise EnvironmentProblem(f"task {task.id}: the build ended without an image: {' | '.join(recent)}")
+    _remove_stale(client, tag)
+
+
+def _remove_stale(client: docker.DockerClient, tag: str) -> None:
+    """Older builds of the same task would pile up, one per change of its folder."""
+    repository = tag.rsplit(":", 1)[0]
+    for image in client.images.list(name=repository):
+        if tag not in image.tags:
+            try:
+                client.images.remove(image.id)
+            except (APIError, DockerException):
+                pass  # a container still uses it: leave it

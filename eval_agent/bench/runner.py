@@ -1,0 +1,289 @@
+"""Runs tasks x attempts on a pool of worker threads. One attempt: the task's image, a sandbox
+from it in the image's own working directory (no workspace mount), a Session whose run carries
+the task's id and attempt, then the tests (copied in only now), whose verdict is recorded in
+the run's trajectory and in results.jsonl. Everything is torn down after each attempt.
+
+A rerun with the same results folder skips the attempts already judged (errors are retried).
+Ctrl-C (or SIGTERM) stops the workers' commands, records their runs as interrupted, and removes
+every container of this bench before it returns; interrupted attempts are not written."""
+
+from __future__ import annotations
+
+import os
+import queue
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from docker.errors import APIError, DockerException
+
+from ..config import Settings
+from ..errors import EvalAgentError, ModelError, UsageError
+from ..events import Verification
+from ..models.registry import load_model
+from ..sandbox.base import DEFAULT_COMMAND_TIMEOUT, CommandResult
+from ..sandbox.docker_sandbox import DockerSandbox, DockerSandboxConfig
+from ..sandbox.engine import CONTAINER_PREFIX, LABEL, docker_client
+from ..sandbox.shell import CommandInterrupted
+from ..session import Session, choose_model_spec
+from .images import task_image
+from .oracle import nop_actions, oracle_actions, write_script
+from .progress import Progress
+from .report import AttemptResult, ResultsFile
+from .tasks import SOLUTION_DIR, Task
+from .verify import container_of, copy_into, verify
+
+AGENTS = ("eval", "oracle", "nop")
+STOP_GRACE = 20.0  # seconds the workers get to record their interrupted runs before containers go
+
+
+@dataclass
+class BenchOptions:
+    out: Path
+    agent: str = "eval"  # eval: the model; oracle: the task's solution; nop: nothing
+    jobs: int = 1
+    attempts: int = 1
+    timeout: float | None = None  # the agent's seconds per attempt; default: the task's own
+    base_image: str | None = None  # in place of a FROM image that cannot be had
+
+
+@dataclass
+class _Active:
+    task: str
+    attempt: int
+    sandbox: DockerSandbox | None = None
+
+
+class StoppableSandbox(DockerSandbox):
+    """A DockerSandbox the bench can stop from its main thread: once `stop` is set, the command
+    running now is stopped and every command raises CommandInterrupted in the worker's own thread,
+    which the agent loop takes as a Ctrl-C (the run is recorded as interrupted). Once `deadline`
+    is set, no command runs past it: the task's time limit holds even for one long command."""
+
+    def __init__(self, config: DockerSandboxConfig, stop: threading.Event):
+        super().__init__(config)
+        self._stop_event = stop
+        self.deadline: float | None = None  # time.monotonic() value
+
+    def run(self, command: str, timeout: float | None = None) -> CommandResult:
+        if self._stop_event.is_set():
+            raise CommandInterrupted(CommandResult(command, "", 130, 0.0, interrupted=True))
+        if self.deadline is not None:
+            left = max(1.0, self.deadline - time.monotonic())
+            timeout = min(DEFAULT_COMMAND_TIMEOUT if timeout is None else timeout, left)
+        result = super().run(command, timeout)
+        if self._stop_event.is_set():
+            raise CommandInterrupted(result)
+        return result
+
+
+class BenchRunner:
+    def __init__(self, tasks: list[Task], settings: Settings, options: BenchOptions):
+        if options.agent not in AGENTS:
+            raise UsageError(f"--agent {options.agent}: use one of {', '.join(AGENTS)}")
+        if options.jobs < 1 or options.attempts < 1:
+            raise UsageError("-j and --attempts must be at least 1")
+        self.tasks, self.settings, self.options = tasks, settings, options
+        self.model_spec = ""
+        if options.agent == "eval":  # fail once, here, rather than once per attempt
+            self.model_spec = choose_model_spec(settings)
+            load_model(self.model_spec, base_url=settings.base_url, temperature=settings.temperature)
+        self.results = ResultsFile(options.out)
+        self.bench_id = secrets.token_hex(3)
+        self._queue: queue.Queue[tuple[Task, int]] = queue.Queue()
+        self._stop = threading.Event()
+        self._active: dict[int, _Active] = {}
+        self._active_lock = threading.Lock()
+        self._count = 0
+        self.progress: Progress | None = None
+
+    @property
+    def meta(self) -> dict:
+        return {"agent": self.options.agent, "model": self.model_spec or None}
+
+    def pending(self, done: list[AttemptResult]) -> list[tuple[Task, int]]:
+        judged = {(r.task, r.attempt) for r in done if r.error is None}
+        return [(task, attempt) for attempt in range(1, self.options.attempts + 1) for task in self.tasks
+                if (task.id, attempt) not in judged]
+
+    # -- the pool --------------------------------------------------------------------
+    def run(self, progress: Progress, work: list[tuple[Task, int]]) -> None:
+        self.progress = progress
+        for item in work:
+            self._queue.put(item)
+        workers = [threading.Thread(target=self._work, name=f"eval-agent-bench-{i}", daemon=True)
+                   for i in range(min(self.options.jobs, len(work)))]
+        try:
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                while worker.is_alive():
+                    worker.join(0.2)  # short waits: Ctrl-C reaches this thread between them
+        except BaseException:
+            self._stop.set()
+            progress.message("stopping: interrupting the running attempts and removing their containers")
+            self._stop_commands()
+            deadline = time.monotonic() + STOP_GRACE
+            try:
+                for worker in workers:
+                    worker.join(max(0.0, deadline - time.monotonic()))
+            except BaseException:
+                pass  # a second Ctrl-C: go straight to the cleanup
+            raise
+        finally:
+            self._remove_containers()
+
+    def _work(self) -> None:
+        active = _Active("", 0)
+        with self._active_lock:
+            self._active[threading.get_ident()] = active
+        try:
+            while not self._stop.is_set():
+                try:
+                    task, attempt = self._queue.get_nowait()
+                except queue.Empty:
+                    return
+                active.task, active.attempt, active.sandbox = task.id, attempt, None
+                try:
+                    result = self._attempt(task, attempt, active)
+                except KeyboardInterrupt:
+                    self.progress.attempt_dropped(task.id, attempt)
+                    return
+                except Exception as exc:  # a bug must not take the other attempts down
+                    result = self._blank(task, attempt, error=f"{type(exc).__name__}: {exc}")
+                if self._stop.is_set():
+                    self.progress.attempt_dropped(task.id, attempt)
+                    return
+                self.results.append(result)
+                self.progress.attempt_done(result)
+        except KeyboardInterrupt:
+            return
+        finally:
+            with self._active_lock:
+                self._active.pop(threading.get_ident(), None)
+
+    def _stop_commands(self) -> None:
+        """Stops the command each worker waits on; with the stop flag set, its sandbox then raises
+        in that worker's thread (see StoppableSandbox)."""
+        with self._active_lock:
+            actives = list(self._active.values())
+        for active in actives:
+            if active.sandbox is not None:
+                try:
+                    active.sandbox.interrupt()
+                except Exception:
+                    pass  # not started yet, or gone already
+
+    def _remove_containers(self) -> None:
+        try:
+            client = docker_client()
+            prefix = f"{CONTAINER_PREFIX}bench-{self.bench_id}-"
+            for container in client.containers.list(all=True, filters={"label": f"{LABEL}=1", "name": prefix}):
+                if container.name.startswith(prefix):
+                    container.remove(force=True)
+        except (APIError, DockerException, EvalAgentError):
+            pass
+
+    # -- one attempt -----------------------------------------------------------------
+    def _blank(self, task: Task, attempt: int, **values) -> AttemptResult:
+        fields = dict(task=task.id, attempt=attempt, passed=False, reward=None, steps=0, tokens=0,
+                      input_tokens=0, output_tokens=0, cost=0.0, seconds=0.0, run_id=None, error=None,
+                      category=task.category, agent=self.options.agent, model=self.model_spec)
+        return AttemptResult(**{**fields, **values})
+
+    def _attempt(self, task: Task, attempt: int, active: _Active) -> AttemptResult:
+        started = time.monotonic()
+        limit = self.options.timeout or task.agent_timeout
+        progress = self.progress
+        progress.attempt_started(task.id, attempt, limit)
+        try:
+            settings = self._settings_for(task, limit)
+            image = task_image(task, docker_client(), self.options.base_image, log=progress.message)
+            sandbox = active.sandbox = self._sandbox(task, image, settings)
+            progress.set_state(task.id, attempt, "starting sandbox")
+            emit = lambda event: progress.on_event(task.id, attempt, event)  # noqa: E731
+            with Session(settings, None, emit=emit, sandbox=sandbox) as session:
+                return self._run_and_verify(task, attempt, session, sandbox, started)
+        except EvalAgentError as exc:
+            return self._blank(task, attempt, error=str(exc), seconds=round(time.monotonic() - started, 3))
+
+    def _run_and_verify(self, task: Task, attempt: int, session: Session, sandbox: StoppableSandbox,
+                        started: float) -> AttemptResult:
+        if self.options.agent == "oracle" and task.solution_files:
+            copy_into(container_of(sandbox), SOLUTION_DIR, task.solution_files)
+        if self._stop.is_set():
+            raise KeyboardInterrupt
+        self.progress.set_state(task.id, attempt, "agent")
+        sandbox.deadline = time.monotonic() + session.settings.max_seconds
+        meta = {"id": task.id, "attempt": attempt, "category": task.category, "tags": task.tags,
+                "format": task.format, "agent": self.options.agent}
+        try:
+            run = session.run(task.instruction, task=meta)
+        except ModelError as exc:
+            record = session.recorder.path if session.recorder else None
+            return self._blank(task, attempt, error=str(exc), seconds=round(time.monotonic() - started, 3),
+                               record=str(record) if record else None)
+        outcome = run.outcome
+        if outcome.status == "interrupted" or self._stop.is_set():
+            raise KeyboardInterrupt
+        self.progress.set_state(task.id, attempt, "verifying")
+        sandbox.deadline = None
+        check = verify(task, sandbox)
+        output = check.output if check.error is None else f"[{check.error}]\n{check.output}"
+        session.record(Verification(command=check.command, passed=check.passed, reward=check.reward, output=output))
+        tokens_in, tokens_out = outcome.input_tokens, outcome.output_tokens
+        return self._blank(
+            task, attempt, passed=check.passed, reward=check.reward, steps=outcome.steps,
+            tokens=tokens_in + tokens_out, input_tokens=tokens_in, output_tokens=tokens_out, cost=outcome.cost,
+            seconds=round(time.monotonic() - started, 3), run_id=run.run_id, error=check.error,
+            status=outcome.status, record=str(run.record),
+        )
+
+    def _settings_for(self, task: Task, limit: float) -> Settings:
+        update: dict = {"max_seconds": limit}
+        if self.options.agent != "eval":
+            actions = oracle_actions(task) if self.options.agent == "oracle" else nop_actions()
+            script = write_script(actions, self.options.out / self.options.agent, task.id)
+            update.update(model=f"scripted:{script}", tool_mode="native", max_steps=len(actions) + 1)
+        if not task.allow_internet:
+            update["network"] = "none"
+        return self.settings.model_copy(update=update)
+
+    def _sandbox(self, task: Task, image: str, settings: Settings) -> DockerSandbox:
+        with self._active_lock:
+            self._count += 1
+            session_id = f"bench-{self.bench_id}-{self._count}"
+        try:
+            configured_user = docker_client().images.get(image).attrs["Config"].get("User")
+        except (APIError, DockerException):
+            configured_user = None
+        extra_env = {name: os.environ[name] for name in settings.sandbox_env if name in os.environ}
+        return StoppableSandbox(DockerSandboxConfig(
+            image=image, workspace=None, network=settings.network,
+            memory=f"{task.memory_mb}m" if task.memory_mb else settings.memory,
+            cpus=task.cpus or settings.cpus, pids_limit=settings.pids_limit,
+            ports=(),  # nobody on the host needs a bench task's ports; publishing them costs time
+            extra_env=extra_env, user=configured_user or "0:0", session_id=session_id,
+        ), self._stop)
+
+
+def run_bench(tasks: list[Task], settings: Settings, options: BenchOptions,
+              progress: Progress | None = None) -> tuple[list[AttemptResult], dict]:
+    """Runs what is not done yet in options.out; returns every result there, and the meta."""
+    runner = BenchRunner(tasks, settings, options)
+    docker_client()  # no engine: one line and exit code 3, not one error per attempt
+    runner.results.check_meta(runner.meta)
+    wanted = {task.id for task in tasks}
+    before = [r for r in runner.results.load() if r.task in wanted and r.attempt <= options.attempts]
+    work = runner.pending(before)
+    judged_before = [r for r in before if r.error is None]
+    progress = progress or Progress(len(tasks) * options.attempts, options.jobs, judged_before)
+    with progress:
+        runner.run(progress, work)
+    results = [r for r in runner.results.load() if r.task in wanted and r.attempt <= options.attempts]
+    return results, runner.meta
+
+
+__all__ = ["AGENTS", "BenchOptions", "BenchRunner", "run_bench"]

@@ -1,0 +1,230 @@
+"""Task folders, in the two formats the field uses, read into one plain Task.
+
+Harbor:             instruction.md, task.toml, environment/Dockerfile, solution/solve.sh,
+                    tests/test.sh (writes a reward to /logs/verifier/reward.txt)
+Terminal-Bench 1.x: task.yaml (its `instruction`), Dockerfile, solution.sh or solution.yaml,
+                    run-tests.sh, tests/
+
+A PATH is a task folder, or a folder whose direct sub-folders are tasks."""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from ..errors import UsageError
+
+DEFAULT_AGENT_TIMEOUT = 600.0
+DEFAULT_VERIFIER_TIMEOUT = 180.0
+TESTS_DIR = "/tests"  # where both formats' tests are copied, once the agent is done
+SOLUTION_DIR = "/solution"
+
+
+@dataclass
+class Task:
+    id: str
+    path: Path
+    format: Literal["harbor", "terminal-bench"]
+    instruction: str
+    category: str = "uncategorized"
+    tags: list[str] = field(default_factory=list)
+    difficulty: str | None = None
+    # the environment: a Dockerfile in a build context, or a ready image (Harbor's docker_image)
+    build_context: Path | None = None
+    dockerfile: Path | None = None
+    image: str | None = None
+    # the reference solution: a script (Harbor solve.sh, TB solution.sh) or TB's solution.yaml
+    solution_script: Path | None = None
+    solution_yaml: Path | None = None
+    # what is copied to /tests after the agent is done, as {path in /tests: file on the host}
+    test_files: dict[str, Path] = field(default_factory=dict)
+    test_command: str = ""
+    test_env: dict[str, str] = field(default_factory=dict)
+    reward_file_required: bool = True  # Harbor: no reward file is a failure; TB: the exit code counts
+    agent_timeout: float = DEFAULT_AGENT_TIMEOUT
+    verifier_timeout: float = DEFAULT_VERIFIER_TIMEOUT
+    cpus: float | None = None
+    memory_mb: int | None = None
+    allow_internet: bool = True
+
+    @property
+    def solution_files(self) -> dict[str, Path]:
+        """Files of the solution folder besides the script (Harbor), as {relative path: file}."""
+        if self.format != "harbor" or self.solution_script is None:
+            return {}
+        folder = self.solution_script.parent
+        return {str(p.relative_to(folder)): p for p in sorted(folder.rglob("*"))
+                if p.is_file() and p != self.solution_script}
+
+    @property
+    def has_solution(self) -> bool:
+        return self.solution_script is not None or self.solution_yaml is not None
+
+
+def detect_format(folder: Path) -> str | None:
+    if (folder / "task.toml").is_file() and (folder / "instruction.md").is_file():
+        return "harbor"
+    if (folder / "task.yaml").is_file():
+        return "terminal-bench"
+    return None
+
+
+def load_task(folder: Path) -> Task:
+    folder = folder.resolve()
+    kind = detect_format(folder)
+    if kind == "harbor":
+        return _load_harbor(folder)
+    if kind == "terminal-bench":
+        return _load_terminal_bench(folder)
+    raise UsageError(f"{folder} is not a task folder (no task.toml + instruction.md, no task.yaml)")
+
+
+def discover(paths: list[Path], patterns: list[str] | None = None) -> list[Task]:
+    """The tasks under `paths`, sorted by id, keeping those whose id matches one of `patterns`
+    (shell globs). A PATH is a task folder or a folder of task folders."""
+    tasks: dict[str, Task] = {}
+    for path in paths:
+        if not path.is_dir():
+            raise UsageError(f"{path} is not a folder")
+        folders = [path] if detect_format(path) else sorted(p for p in path.iterdir() if p.is_dir() and detect_format(p))
+        if not folders:
+            raise UsageError(f"{path} holds no tasks (Harbor: task.toml + instruction.md; Terminal-Bench: task.yaml)")
+        for folder in folders:
+            task = load_task(folder)
+            if task.id in tasks and tasks[task.id].path != task.path:
+                raise UsageError(f"two tasks are named {task.id}: {tasks[task.id].path} and {task.path}")
+            tasks[task.id] = task
+    chosen = [task for task in tasks.values() if not patterns or any(fnmatch.fnmatchcase(task.id, p) for p in patterns)]
+    if not chosen:
+        raise UsageError(f"no task matches --filter {' '.join(patterns or [])}")
+    return sorted(chosen, key=lambda task: task.id)
+
+
+# -- Harbor ---------------------------------------------------------------------------
+def _load_harbor(folder: Path) -> Task:
+    try:
+        config = tomllib.loads((folder / "task.toml").read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{folder / 'task.toml'} is not valid TOML: {exc}") from None
+    metadata = _table(config, "metadata")
+    task_table, agent, verifier = _table(config, "task"), _table(config, "agent"), _table(config, "verifier")
+    environment = _table(config, "environment")
+    instruction = (folder / "instruction.md").read_text(encoding="utf-8").strip()
+    env_folder = folder / "environment"
+    dockerfile = env_folder / "Dockerfile"
+    image = environment.get("docker_image")
+    if not dockerfile.is_file() and not image:
+        raise UsageError(f"task {folder.name}: no environment/Dockerfile and no [environment] docker_image")
+    tests = folder / "tests"
+    if not (tests / "test.sh").is_file():
+        raise UsageError(f"task {folder.name}: tests/test.sh is missing")
+    solve = folder / "solution" / "solve.sh"
+    memory = environment.get("memory_mb") or _megabytes(environment.get("memory"))
+    return Task(
+        id=folder.name, path=folder, format="harbor", instruction=instruction,
+        category=str(metadata.get("category") or "uncategorized"),
+        tags=[str(tag) for tag in (metadata.get("tags") or task_table.get("keywords") or [])],
+        difficulty=metadata.get("difficulty"),
+        build_context=env_folder if dockerfile.is_file() else None,
+        dockerfile=dockerfile if dockerfile.is_file() else None,
+        image=None if dockerfile.is_file() else str(image),
+        solution_script=solve if solve.is_file() else None,
+        test_files=_files_under(tests),
+        test_command=f"bash {TESTS_DIR}/test.sh",
+        test_env={str(k): str(v) for k, v in (verifier.get("env") or {}).items()},
+        reward_file_required=True,
+        agent_timeout=float(agent.get("timeout_sec") or DEFAULT_AGENT_TIMEOUT),
+        verifier_timeout=float(verifier.get("timeout_sec") or DEFAULT_VERIFIER_TIMEOUT),
+        cpus=float(environment["cpus"]) if environment.get("cpus") else None,
+        memory_mb=int(memory) if memory else None,
+        allow_internet=bool(environment.get("allow_internet", True)),
+    )
+
+
+def _table(config: dict, name: str) -> dict[str, Any]:
+    value = config.get(name) or {}
+    return value if isinstance(value, dict) else {}
+
+
+def _megabytes(text: Any) -> int | None:
+    """Harbor's older spelling: memory = "2G" / "512M"."""
+    if not isinstance(text, str) or not text:
+        return None
+    units = {"G": 1024, "M": 1, "K": 1 / 1024}
+    number, unit = text[:-1], text[-1].upper()
+    try:
+        return int(float(number) * units[unit]) if unit in units else int(text) // 2**20
+    except ValueError:
+        return None
+
+
+def _files_under(folder: Path, prefix: str = "") -> dict[str, Path]:
+    return {prefix + str(p.relative_to(folder)): p for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# -- Terminal-Bench 1.x ----------------------------------------------------------------
+def _load_terminal_bench(folder: Path) -> Task:
+    try:
+        config = yaml.safe_load((folder / "task.yaml").read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{folder / 'task.yaml'} is not valid YAML: {exc}") from None
+    if not isinstance(config, dict):
+        raise UsageError(f"{folder / 'task.yaml'} must be a mapping")
+    instruction = config.get("instruction")
+    if not instruction:  # early 1.x: descriptions: [{key: base, description: ...}]
+        descriptions = {d.get("key", "base"): d.get("description", "") for d in config.get("descriptions") or []
+                        if isinstance(d, dict)}
+        instruction = descriptions.get("base")
+    if not instruction:
+        raise UsageError(f"task {folder.name}: task.yaml has no instruction")
+    dockerfile = folder / "Dockerfile"
+    if not dockerfile.is_file():
+        raise UsageError(f"task {folder.name}: Dockerfile is missing")
+    run_tests = folder / "run-tests.sh"
+    if not run_tests.is_file():
+        raise UsageError(f"task {folder.name}: run-tests.sh is missing")
+    test_files = {"run-tests.sh": run_tests}
+    if (folder / "tests").is_dir():
+        test_files.update(_files_under(folder / "tests"))
+    solution_sh, solution_yaml = folder / "solution.sh", folder / "solution.yaml"
+    return Task(
+        id=folder.name, path=folder, format="terminal-bench", instruction=str(instruction).strip(),
+        category=str(config.get("category") or "uncategorized"),
+        tags=[str(tag) for tag in config.get("tags") or []],
+        difficulty=config.get("difficulty"),
+        build_context=folder, dockerfile=dockerfile,
+        solution_script=solution_sh if solution_sh.is_file() else None,
+        solution_yaml=solution_yaml if solution_yaml.is_file() and not solution_sh.is_file() else None,
+        test_files=test_files,
+        test_command=f"bash {TESTS_DIR}/run-tests.sh",
+        test_env={"TEST_DIR": TESTS_DIR},
+        reward_file_required=False,
+        agent_timeout=float(config.get("max_agent_timeout_sec") or DEFAULT_AGENT_TIMEOUT),
+        verifier_timeout=float(config.get("max_test_timeout_sec") or DEFAULT_VERIFIER_TIMEOUT),
+    )
+
+
+def solution_steps(task: Task) -> list[dict[str, Any]]:
+    """Terminal-Bench's solution.yaml: a list of {command, min_timeout_sec?, block?}, as
+    [{command, timeout}]. Keystroke entries for interactive programs are not supported."""
+    if task.solution_yaml is None:
+        return []
+    try:
+        items = yaml.safe_load(task.solution_yaml.read_text(encoding="utf-8")) or []
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{task.solution_yaml} is not valid YAML: {exc}") from None
+    if not isinstance(items, list):
+        raise UsageError(f"{task.solution_yaml} must be a list of {{command: ...}}")
+    steps = []
+    for item in items:
+        command = item.get("command") if isinstance(item, dict) else item
+        if not isinstance(command, str) or not command.strip():
+            raise UsageError(f"{task.solution_yaml}: every entry needs a command")
+        minimum = float(item.get("min_timeout_sec") or 0) if isinstance(item, dict) else 0.0
+        steps.append({"command": command.rstrip("\n"), "timeout": max(minimum, task.agent_timeout)})
+    return steps

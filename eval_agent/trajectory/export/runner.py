@@ -1,0 +1,173 @@
+"""The export pipeline: index rows -> row filters -> read each trajectory -> trajectory filters ->
+one example -> the format's record -> the redaction gate -> the writer. Output is written to a
+staging path beside --out and moved into place only when everything passed the gate, so a
+refused export leaves nothing behind and an earlier export stays as it was."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ... import __version__
+from ...errors import EnvironmentProblem, UsageError
+from ..reader import TrajectoryError, read_trajectory
+from ..store import open_store, sync
+from .alpaca import AlpacaWriter
+from .examples import make_example
+from .filters import RunFilters, TrajectoryFilters, TrajectorySelector, select_runs
+from .gate import SecretGate
+from .openai import OpenAIWriter
+from .sharegpt import ShareGptWriter
+from .trl import TrlWriter
+
+FORMATS = {"openai": OpenAIWriter, "trl": TrlWriter, "sharegpt": ShareGptWriter, "alpaca": AlpacaWriter}
+MARKER = "eval-agent-export.json"  # in a folder export: what was exported, and that we may replace it
+
+
+@dataclass
+class ExportOptions:
+    format: str
+    out: Path
+    run_filters: RunFilters = field(default_factory=RunFilters)
+    trajectory_filters: TrajectoryFilters = field(default_factory=TrajectoryFilters)
+    val_ratio: float = 0.0
+    seed: int = 0
+    weight_failed_steps: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise UsageError(f"--format {self.format}: use one of {', '.join(FORMATS)}")
+        if not 0 <= self.val_ratio < 1:
+            raise UsageError("--val-ratio must be at least 0 and below 1")
+        if self.val_ratio and self.format != "trl":
+            raise UsageError("--val-ratio splits the trl format only")
+        if self.weight_failed_steps not in (None, 0, 1):
+            raise UsageError("--weight-failed-steps takes 0 or 1 (OpenAI's message weights)")
+        if self.weight_failed_steps is not None and self.format != "openai":
+            raise UsageError("--weight-failed-steps applies to the openai format only")
+
+
+@dataclass
+class ExportSummary:
+    format: str
+    out: Path
+    indexed: int = 0  # runs in the index
+    read: int = 0  # trajectory files read
+    written: int = 0
+    dropped: Counter = field(default_factory=Counter)
+    unreadable: list[str] = field(default_factory=list)
+    steps: int = 0
+    tokens: int = 0
+    redactions: int = 0
+    files: list[Path] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def lines(self) -> list[str]:
+        dropped = " · ".join(f"{name} {count}" for name, count in self.dropped.items() if count) or "none"
+        lines = [f"exported {self.written} of {self.indexed} runs as {self.format} to {self.out} "
+                 f"({self.read} trajectories read, {self.seconds:.1f} s)",
+                 f"dropped: {dropped}",
+                 f"steps {self.steps:,} · tokens {self.tokens:,} · redactions {self.redactions:,}"]
+        if self.unreadable:
+            lines.append("unreadable, left out: " + "; ".join(self.unreadable[:3]) + (" ..." if len(self.unreadable) > 3 else ""))
+        return lines
+
+
+def require_export_packages(fmt: str) -> None:
+    """The export extra's packages, named in one line when missing (a plain `pip install .`)."""
+    import importlib.util
+
+    needed = ["detect_secrets"] + (["pyarrow", "yaml"] if fmt == "trl" else [])
+    missing = [name for name in needed if importlib.util.find_spec(name) is None]
+    if missing:
+        raise EnvironmentProblem(f"export needs {', '.join(missing)}: pip install 'eval-agent[export]'")
+
+
+def export_runs(home: Path, options: ExportOptions, *, on_selected: Callable[[int], None] | None = None,
+                on_progress: Callable[[], None] | None = None, environ: dict[str, str] | None = None) -> ExportSummary:
+    started = time.monotonic()
+    require_export_packages(options.format)
+    out = options.out.expanduser().resolve()
+    writer_class = FORMATS[options.format]
+    _check_out(out, writer_class.folder)
+    summary = ExportSummary(format=options.format, out=out)
+    with open_store(home) as store:
+        sync(store)
+        runs = store.runs()
+    summary.indexed = len(runs)
+    selected = select_runs(runs, options.run_filters, summary.dropped)
+    if on_selected:
+        on_selected(len(selected))
+    staging = out.parent / f".{out.name}.partial-{os.getpid()}"
+    _remove(staging)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    writer = writer_class(staging, val_ratio=options.val_ratio, seed=options.seed,
+                          weight_failed_steps=options.weight_failed_steps)
+    selector = TrajectorySelector(options.trajectory_filters, summary.dropped)
+    try:
+        with SecretGate(environ) as gate:
+            for run in selected:
+                if on_progress:
+                    on_progress()
+                if selector.full:
+                    summary.dropped["limit"] += 1
+                    continue
+                try:
+                    trajectory = read_trajectory(Path(run.path))
+                except TrajectoryError as exc:
+                    summary.dropped["unreadable"] += 1
+                    summary.unreadable.append(str(exc))
+                    continue
+                summary.read += 1
+                if not selector.keep(trajectory):
+                    continue
+                example = make_example(trajectory)
+                record = gate.clean(writer.convert(example), trajectory.run_id)
+                writer.write(record, example)
+                summary.written += 1
+                summary.steps += example.steps
+                summary.tokens += trajectory.context_tokens()
+            summary.redactions = gate.redactions
+        files = writer.close(_card(summary, options))
+    except BaseException:
+        writer.abort()
+        _remove(staging)
+        raise
+    if writer_class.folder:
+        (staging / MARKER).write_text(json.dumps(_card(summary, options), indent=2, default=str) + "\n")
+    _remove(out)
+    staging.rename(out)
+    summary.files = [out / path.relative_to(staging) if writer_class.folder else out for path in files]
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _card(summary: ExportSummary, options: ExportOptions) -> dict[str, Any]:
+    return {"format": options.format, "version": __version__, "created": time.strftime("%Y-%m-%d %H:%M"),
+            "indexed": summary.indexed, "read": summary.read, "written": summary.written,
+            "dropped": dict(summary.dropped), "steps": summary.steps, "tokens": summary.tokens,
+            "redactions": summary.redactions, "val_ratio": options.val_ratio, "seed": options.seed,
+            "filters": {**options.run_filters.describe(), **options.trajectory_filters.describe()}}
+
+
+def _check_out(out: Path, folder: bool) -> None:
+    if folder:
+        if out.is_file():
+            raise UsageError(f"--out {out} is a file; this format writes a folder")
+        if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
+            raise UsageError(f"--out {out} is a folder with other files in it; give a new or empty folder")
+    elif out.is_dir():
+        raise UsageError(f"--out {out} is a folder; this format writes a file (e.g. {out / 'train.jsonl'})")
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
