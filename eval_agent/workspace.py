@@ -72,6 +72,7 @@ class Workspace:
             initialized = True
         skipped_before = len(self.skipped_large)
         snapshot = self._snapshot_user_changes()
+        self._give_files_to_owner()
         return PrepareResult(initialized, snapshot, self.head, self.skipped_large[skipped_before:])
 
     def begin_request(self) -> str:
@@ -93,6 +94,7 @@ class Workspace:
         sha = self._commit(paths, f"eval-agent step {step}: {summary}", self._agent_identity())
         if sha:
             self._agent_commits.append(sha)
+            self._give_files_to_owner()
         return sha
 
     def undo(self) -> UndoResult:
@@ -117,7 +119,9 @@ class Workspace:
         self._git("reset", "-q", "--soft", parent)
         self._git("restore", f"--source={parent}", "--staged", "--worktree", "--", self._spec)
         self._agent_commits.pop()
-        return UndoResult(last, repo.commit(last).summary, [f for f in files.split("\0") if f])
+        restored = [f for f in files.split("\0") if f]
+        self._give_files_to_owner(restored)
+        return UndoResult(last, repo.commit(last).summary, restored)
 
     def diff(self, since: str | None = None) -> str:
         """Unified diff from the request base (or `since`) to the work tree, new files included."""
@@ -283,6 +287,18 @@ class Workspace:
                     self._git("add", "-A", f"--pathspec-from-file={listing}", "--pathspec-file-nul")
                 return self._git("write-tree")
 
+    def _give_files_to_owner(self, restored: list[str] = ()) -> None:
+        """Run as root on someone else's folder, git would leave root-owned files in .git (and
+        undo in the work tree) that the folder's owner then cannot change: hand them over."""
+        owner = self.path.stat()
+        if os.geteuid() != 0 or owner.st_uid == 0:
+            return
+        paths = [Path(self._require_repo().git_dir)] + [self.path / name for name in restored]
+        for folder, dirs, files in os.walk(paths[0]):
+            paths += [Path(folder, name) for name in dirs + files]
+        for path in paths:
+            _chown_if_root(path, owner.st_uid, owner.st_gid)
+
     def _require_repo(self) -> git.Repo:
         if self._repo is None:
             raise UsageError("the workspace is not prepared yet (call prepare() first)")
@@ -290,6 +306,14 @@ class Workspace:
 
     def _git(self, *args: str, **kwargs):
         return self._require_repo().git.execute(["git", *args], **kwargs)
+
+
+def _chown_if_root(path: Path, uid: int, gid: int) -> None:
+    try:
+        if os.lstat(path).st_uid == 0:
+            os.lchown(path, uid, gid)
+    except FileNotFoundError:
+        pass
 
 
 def _identity(name: str, email: str) -> dict[str, str]:

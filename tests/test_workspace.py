@@ -301,3 +301,21 @@ def test_folder_owned_by_another_uid_works(tmp_path, existing_repo):
     assert "b/c.txt" in ws.diff() and sorted(ws.changed_files()) == ["b.txt", "c.txt"]
     (folder / "c.txt").unlink()
     assert ws.undo().files == ["b.txt"]
+
+
+def test_root_leaves_git_files_to_the_folders_owner(tmp_path):
+    """eval-agent run as root on a user's folder: .git and undone files stay the user's."""
+    folder = tmp_path / "users-project"
+    folder.mkdir()
+    (folder / "a.txt").write_text("mine\n")
+    os.chown(folder, 12345, 12345)
+    os.chown(folder / "a.txt", 12345, 12345)
+    workspace = Workspace(folder, run_id="owner")
+    workspace.prepare()
+    workspace.begin_request()
+    (folder / "a.txt").write_text("agent\n")
+    workspace.commit_step(1, "edit a.txt")
+    workspace.undo()
+    root_owned = [str(p) for p in [folder, *folder.rglob("*")] if p.lstat().st_uid == 0]
+    assert root_owned == []
+    assert (folder / "a.txt").read_text() == "mine\n"
