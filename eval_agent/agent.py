@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .actions import describe, openai_tool_call
 from .events import (EventSink, FormatErrorEvent, ModelCalled, Notice, PlanUpdated, ToolFinished,
                      ToolStarted, UserDecision)
 from .models.base import Message, Model, ModelResponse, ToolCall
@@ -124,7 +125,7 @@ class Agent:
         new_messages = self.messages[self._sent:]
         answer: Message = {"role": "assistant", "content": response.content or ""}
         if response.tool_calls and self.mode.native_tool_messages:
-            answer["tool_calls"] = [_openai_tool_call(call, self.outcome.steps, i) for i, call in enumerate(response.tool_calls)]
+            answer["tool_calls"] = [openai_tool_call(call, self.outcome.steps, i) for i, call in enumerate(response.tool_calls)]
             for call, sent in zip(response.tool_calls, answer["tool_calls"]):
                 call.id = sent["id"]
         self.messages.append(answer)
@@ -202,7 +203,7 @@ class Agent:
         return call, None
 
     def _record_step(self, step: int, call: ToolCall, observation: Observation) -> None:
-        commit = self.commit_step(step, _describe(call)) if self.commit_step and call.name != "finish" else None
+        commit = self.commit_step(step, describe(call)) if self.commit_step and call.name != "finish" else None
         steps_left = self.limits.max_steps - step
         text = self.prompts.render("observation", tool=call.name, output=observation.output,
                                    tool_mode=self.mode.name, steps_left=steps_left,
@@ -225,7 +226,7 @@ class Agent:
         self._last_action = action
         if self._repeats == self.limits.stuck_repeats:
             self.emit(Notice(message=f"the same action gave the same result {self._repeats} times", level="warning"))
-            self._append("user", self.prompts.render("stuck_warning", action=_describe(call)))
+            self._append("user", self.prompts.render("stuck_warning", action=describe(call)))
         elif self._repeats > self.limits.stuck_repeats:
             self._end("limit", "stuck: the same action kept giving the same result")
 
@@ -258,18 +259,3 @@ class Agent:
 
     def _append(self, role: str, content: str, **extra: Any) -> None:
         self.messages.append({"role": role, "content": content, **extra})
-
-
-def _openai_tool_call(call: ToolCall, step: int, index: int) -> dict[str, Any]:
-    return {"id": call.id or f"call_{step + 1}_{index}", "type": "function",
-            "function": {"name": call.name, "arguments": json.dumps(call.arguments, ensure_ascii=False)}}
-
-
-def _describe(call: ToolCall) -> str:
-    arguments = call.arguments
-    if call.name == "bash":
-        first_line = str(arguments.get("command", "")).strip().splitlines()[:1]
-        return f"bash: {first_line[0][:60] if first_line else ''}"
-    if "path" in arguments:
-        return f"{call.name} {arguments['path']}"
-    return call.name
