@@ -31,7 +31,8 @@ def record(path: str) -> list[dict]:
 
 def bench_containers(image_prefix: str) -> list:
     client = docker.from_env()
-    found = client.containers.list(all=True, filters={"label": "eval-agent=1", "name": "eval-agent-bench-"})
+    found = client.containers.list(all=True, filters={"label": "eval-agent=1", "name": "eval-agent-bench-"},
+                                   ignore_removed=True)
     return [c for c in found if c.attrs["Config"]["Image"].startswith(image_prefix)]
 
 
@@ -137,6 +138,16 @@ def test_terminal_bench_tasks_an_unpullable_base_and_resuming(tmp_path, eval_hom
     assert done.returncode == 2 and "pass another --out" in done.stderr
 
 
+def sleeping(home: Path, tag: str) -> list[Path]:
+    """The records of the runs of tasks named tag-* that have started their first command."""
+    found = []
+    for path in (home / "trajectories").glob("*.jsonl"):
+        text = path.read_text()
+        if f'"id": "{tag}-' in text and '"tool_started"' in text:
+            found.append(path)
+    return found
+
+
 def test_ctrl_c_stops_the_attempts_and_leaves_no_container(tmp_path, eval_home, sandbox_image):
     tag = f"sleepy-{secrets.token_hex(3)}"
     tasks = tmp_path / "tasks"
@@ -149,11 +160,11 @@ def test_ctrl_c_stops_the_attempts_and_leaves_no_container(tmp_path, eval_home, 
         [sys.executable, "-m", "eval_agent", "bench", str(tasks), "--model", f"scripted:{script}", "-j", "2",
          "--out", str(out)], env=cli_env(eval_home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    while len(bench_containers(f"eval-agent-task-{tag}")) < 2 and time.monotonic() < deadline:
+    while len(sleeping(eval_home, tag)) < 2 and time.monotonic() < deadline:  # both agents in `sleep 300`
         assert process.poll() is None, process.communicate()
         time.sleep(0.3)
+    assert len(sleeping(eval_home, tag)) == 2
     assert len(bench_containers(f"eval-agent-task-{tag}")) == 2
-    time.sleep(2)  # both agents are in their `sleep 300` now
     started = time.monotonic()
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)

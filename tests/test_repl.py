@@ -290,6 +290,20 @@ def test_ctrl_c_once_keeps_the_session_twice_exits(tmp_path, eval_home, scripted
     assert [run[-1].get("status") for run in runs] == ["interrupted", "interrupted", "finished", "interrupted"]
 
 
+def test_closing_the_terminal_removes_the_container(tmp_path, eval_home, scripted_server, sandbox_image, repls):
+    server = scripted_server([PLAN, bash("sleep 60")])
+    repl, workspace = start_repl(repls, tmp_path, eval_home, server)
+    repl.send_line("sleep a while")
+    repl.expect(r"sleep 60")
+    session_id = records(eval_home)[0][0]["session_id"]
+    assert len(eval_agent_containers(session_id)) == 1
+    repl.child.kill(signal.SIGHUP)  # what closing the terminal window sends
+    repl.child.expect(pexpect.EOF, timeout=60)
+    repl.child.close()
+    assert repl.child.exitstatus == 129
+    assert not eval_agent_containers(session_id), "a hang-up removes the container like /exit"
+
+
 def test_completion_offers_commands_and_workspace_files(tmp_path):
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "main.py").write_text("")

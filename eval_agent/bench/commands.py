@@ -32,11 +32,11 @@ def bench(
 
     Exit codes: 0 every attempt passed, 1 some failed or could not be judged, 2 usage error, 3 environment error, 130 interrupted."""
     from ..config import load_settings
+    from ..errors import UsageError
     from ..session import choose_model_spec
     from .report import ResultsFile, pass_rate_line, write_summary
     from .runner import AGENTS, BenchOptions, run_bench
     from .tasks import discover
-    from ..errors import UsageError
 
     if agent not in AGENTS:
         raise UsageError(f"--agent {agent}: use one of {', '.join(AGENTS)}")
@@ -49,10 +49,10 @@ def bench(
                            base_image=base_image)
     try:
         results, meta = run_bench(tasks, settings, options)
-    except BaseException:  # Ctrl-C, SIGTERM: the summary still shows what was judged
-        done = ResultsFile(folder).load()
-        if done:
-            write_summary(folder, done, {"agent": agent, "model": label if agent == "eval" else None})
+    except (KeyboardInterrupt, SystemExit):  # Ctrl-C, SIGTERM: the summary still shows what was judged
+        stored, done = ResultsFile(folder).stored_meta(), ResultsFile(folder).load()
+        if stored is not None and done:
+            write_summary(folder, done, stored)
         raise
     summary = write_summary(folder, results, meta)
     typer.echo(f"pass rate {pass_rate_line(sum(r.passed for r in results), len(results))}")

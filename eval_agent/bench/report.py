@@ -53,13 +53,17 @@ class ResultsFile:
         """DIR holds one bench configuration: a rerun with another agent or model must use another DIR."""
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / META
-        if path.is_file():
-            before = json.loads(path.read_text(encoding="utf-8"))
+        before = self.stored_meta()
+        if before is not None:
             if before != meta:
                 raise UsageError(f"{self.folder} holds results of {_describe(before)}, not {_describe(meta)}: "
                                  "pass another --out")
         else:
             path.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+
+    def stored_meta(self) -> dict | None:
+        path = self.folder / META
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
     def append(self, result: AttemptResult) -> None:
         line = json.dumps(asdict(result), ensure_ascii=False) + "\n"

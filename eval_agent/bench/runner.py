@@ -177,14 +177,18 @@ class BenchRunner:
                     pass  # not started yet, or gone already
 
     def _remove_containers(self) -> None:
+        prefix = f"{CONTAINER_PREFIX}bench-{self.bench_id}-"
         try:
-            client = docker_client()
-            prefix = f"{CONTAINER_PREFIX}bench-{self.bench_id}-"
-            for container in client.containers.list(all=True, filters={"label": f"{LABEL}=1", "name": prefix}):
-                if container.name.startswith(prefix):
-                    container.remove(force=True)
+            found = docker_client().containers.list(all=True, filters={"label": f"{LABEL}=1", "name": prefix},
+                                                    ignore_removed=True)
         except (APIError, DockerException, EvalAgentError):
-            pass
+            return
+        for container in found:
+            if container.name.startswith(prefix):
+                try:
+                    container.remove(force=True)
+                except (APIError, DockerException):
+                    pass  # gone already
 
     # -- one attempt -----------------------------------------------------------------
     def _blank(self, task: Task, attempt: int, **values) -> AttemptResult:

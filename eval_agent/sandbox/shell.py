@@ -1,7 +1,7 @@
 """One long-lived bash per session: state (cwd, variables, an activated venv) persists between
 commands, and a command costs one write and one read on an open stream instead of a new process.
 
-Each command is sent as a here-document with a random delimiter, evaluated in the shell itself
+Each command is sent as a here-document with a random delimiter, sourced by the shell itself
 with stdin from /dev/null (so a command waiting on input gets EOF instead of hanging), and
 followed by a marker line carrying a nonce and the exit code. A timeout or an interrupt stops the
 command's processes and makes the shell drop the rest of the command line (SIGNAL_COMMAND_SCRIPT);
@@ -159,10 +159,11 @@ class PersistentShell:
             restarted = True
         nonce = secrets.token_hex(8)
         body = command if command.endswith("\n") else command + "\n"
-        # the marker is on a line of its own: after SIGINT drops the command's line, it still runs
+        # Sourced from a here-document on fd 3, not eval'd: an interactive shell announces
+        # background jobs ("[1] 42") only at its top level. The marker is on a line of its own:
+        # after SIGINT drops the command's line, it still runs.
         script = (
-            f"IFS= read -r -d '' __ea_cmd <<'__EA_EOF_{nonce}'\n{body}__EA_EOF_{nonce}\n"
-            f'{{ eval "$__ea_cmd"; }} </dev/null 2>&1\n'
+            f"{{ . /dev/fd/3 </dev/null 2>&1; }} 3<<'__EA_EOF_{nonce}'\n{body}__EA_EOF_{nonce}\n"
             f'printf "\\n__EA_DONE_{nonce}_%s__\\n" "$?"\n'
         )
         marker = re.compile(rb"\n__EA_DONE_" + nonce.encode() + rb"_(\d+)__\n")

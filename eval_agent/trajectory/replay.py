@@ -16,6 +16,7 @@ from ..models.base import ToolCall
 from ..prompts import Prompts
 from ..tools.registry import default_tools, run_tool
 from .reader import Step, Trajectory
+from .redact import Redactor
 
 DIFF_LINES = 12  # of each differing step's diff, in the report
 
@@ -93,7 +94,8 @@ def _replay_step(step: Step, tools, sandbox, prompts: Prompts, tool_mode: str, m
     steps_left = None if max_steps is None else max_steps - step.number
     text = prompts.render("observation", tool=step.tool, output=observation.output, tool_mode=mode,
                           steps_left=steps_left, cut_chars=observation.details.get("cut_chars", 0))
-    return StepReplay(step, text)
+    # redacted as the recorder redacts: a secret the run printed compares equal, and is never shown
+    return StepReplay(step, Redactor().text(text))
 
 
 def _prompts(record: dict) -> Prompts:

@@ -67,13 +67,20 @@ class ExportSummary:
     redactions: int = 0
     files: list[Path] = field(default_factory=list)
     seconds: float = 0.0
+    splits: dict[str, int] | None = None  # trl: rows per split
+    val_ratio: float = 0.0
 
     def lines(self) -> list[str]:
         dropped = " · ".join(f"{name} {count}" for name, count in self.dropped.items() if count) or "none"
         lines = [f"exported {self.written} of {self.indexed} runs as {self.format} to {self.out} "
                  f"({self.read} trajectories read, {self.seconds:.1f} s)",
                  f"dropped: {dropped}",
-                 f"steps {self.steps:,} · tokens {self.tokens:,} · redactions {self.redactions:,}"]
+                 f"steps {self.steps:,} · {self.tokens:,} tokens of conversation · redactions {self.redactions:,}"]
+        if self.splits is not None and self.splits.get("test") is not None:
+            line = f"splits: train {self.splits['train']:,} · test {self.splits['test']:,}"
+            if self.splits["test"] == 0 and self.written and self.val_ratio:
+                line += f" (no run fell in the test split at --val-ratio {self.val_ratio}: too few runs)"
+            lines.append(line)
         if self.unreadable:
             lines.append("unreadable, left out: " + "; ".join(self.unreadable[:3]) + (" ..." if len(self.unreadable) > 3 else ""))
         return lines
@@ -96,7 +103,7 @@ def export_runs(home: Path, options: ExportOptions, *, on_selected: Callable[[in
     out = options.out.expanduser().resolve()
     writer_class = FORMATS[options.format]
     _check_out(out, writer_class.folder)
-    summary = ExportSummary(format=options.format, out=out)
+    summary = ExportSummary(format=options.format, out=out, val_ratio=options.val_ratio)
     with open_store(home) as store:
         sync(store)
         runs = store.runs()
@@ -135,6 +142,7 @@ def export_runs(home: Path, options: ExportOptions, *, on_selected: Callable[[in
                 summary.tokens += trajectory.context_tokens()
             summary.redactions = gate.redactions
         files = writer.close(_card(summary, options))
+        summary.splits = getattr(writer, "counts", None)
     except BaseException:
         writer.abort()
         _remove(staging)
