@@ -120,7 +120,7 @@ class Agent:
                 raise
             self._switch_to_text_protocol()
             return self._call(purpose, with_tools=False)
-        if with_tools and hasattr(self.mode, "decode"):  # json mode: its action becomes a tool call
+        if hasattr(self.mode, "decode"):  # json mode: its action (even in a plan) becomes a tool call
             response = self.mode.decode(response)
         new_messages = self.messages[self._sent:]
         answer: Message = {"role": "assistant", "content": response.content or ""}

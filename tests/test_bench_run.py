@@ -176,6 +176,10 @@ def test_ctrl_c_stops_the_attempts_and_leaves_no_container(tmp_path, eval_home, 
     finished = [next(e for e in events if e["type"] == "run_finished") for events in records
                 if events[1]["task"]["id"].startswith(tag)]
     assert [e["status"] for e in finished] == ["interrupted", "interrupted"]
+    client = docker.from_env()
+    for image in client.images.list(filters={"label": "eval-agent=1"}):  # this test's task images
+        if any(name.startswith(f"eval-agent-task-{tag}") for name in image.tags):
+            client.images.remove(image.id, force=True)
 
 
 def test_task_images_are_cached_by_their_build_context(tmp_path, sandbox_image):

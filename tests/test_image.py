@@ -35,7 +35,9 @@ def test_ensure_image_builds_a_labelled_image(client, image_id):
     assert built.id == image_id
     assert image.image_tag() == f"eval-agent-sandbox:{__version__}"
     labels = built.labels
-    assert labels["eval-agent"] == "1"
+    # eval-agent=1 marks sandbox containers only: an image carrying it would pass it on to every
+    # container made from images built on it (the agent's own image, bench task images)
+    assert "eval-agent" not in labels and labels["eval-agent.image"] == "sandbox"
     assert labels["eval-agent.context-hash"] == image.context_hash()
     assert labels["eval-agent.version"] == __version__
     status = image.image_status(client)

@@ -61,7 +61,7 @@ def test_smollm2_takes_one_constrained_step_in_the_sandbox(tmp_path, in_local_ho
         outcome = agent.run("Create a file named hello.txt that contains the word hello.")
     assert not eval_agent_containers(session_id)
     assert "system_compact.j2" in agent.prompts.used and '"action": {"name"' in agent.messages[0]["content"]
-    act = [event for event in events if isinstance(event, ModelCalled) and event.purpose == "act"][0]
+    act = next(event for event in events if isinstance(event, ModelCalled) and event.answer.get("tool_calls"))
     # the constrained answer parsed into one canonical tool call on the assistant message
     calls = act.answer["tool_calls"]
     assert len(calls) == 1 and calls[0]["type"] == "function"

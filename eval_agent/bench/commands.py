@@ -14,7 +14,7 @@ DEFAULT_OUT = Path("bench-results")
 def bench(
     paths: List[Path] = typer.Argument(..., help="Task folders, or folders of task folders (Harbor or Terminal-Bench 1.x)."),
     agent: str = typer.Option("eval", "--agent", help="eval: the model works on each task; oracle: each task's own solution runs (no model); nop: nothing runs (the tests should fail)."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="PROVIDER:NAME for --agent eval. Default: EVAL_AGENT_MODEL or the config file."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="PROVIDER:NAME for --agent eval. Default: EVAL_AGENT_MODEL, the config file, openai:gpt-4o-mini with an OpenAI key or base URL, else the embedded local model."),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="An OpenAI-compatible endpoint; default OPENAI_BASE_URL."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Attempts run at the same time, each in its own container."),
     attempts: int = typer.Option(1, "--attempts", help="Attempts per task."),
@@ -23,7 +23,7 @@ def bench(
     out: Optional[Path] = typer.Option(None, "--out", help="Results folder: results.jsonl, summary.md. A rerun with the same folder skips what is done. Default: bench-results/AGENT-or-MODEL."),
     base_image: Optional[str] = typer.Option(None, "--base-image", help="Build on this image where a task's Dockerfile names a FROM image that is neither here nor pullable (offline machines)."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Tool calls per attempt (default 50)."),
-    tool_mode: Optional[str] = typer.Option(None, "--tool-mode", help="native, text or auto."),
+    tool_mode: Optional[str] = typer.Option(None, "--tool-mode", help="How the model is asked for actions: native, text, json or auto (as for `eval-agent run`)."),
     prompts: Optional[Path] = typer.Option(None, "--prompts", help="A folder with your own copies of the prompt templates."),
 ) -> None:
     """Run benchmark tasks and label every run with its verified outcome.

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import httpx
+
 from ..errors import ModelError, UsageError
 from .base import Message, ModelInfo, ModelResponse, ToolSchema
 from .openai_chat import NO_KEY, OpenAIChatModel
@@ -107,7 +109,8 @@ class LlamaServer:
 
     def _get(self, route: str) -> dict[str, Any]:
         try:
-            with urllib.request.urlopen(self.address + route, timeout=30) as response:
+            no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+            with no_proxy.open(self.address + route, timeout=30) as response:
                 return json.loads(response.read())
         except (OSError, ValueError):
             return {}
@@ -141,6 +144,8 @@ class LocalModel(OpenAIChatModel):
             temperature=DEFAULT_TEMPERATURE if temperature is None else temperature,
             max_tokens=max_tokens or DEFAULT_MAX_TOKENS, timeout=timeout, max_attempts=2,
             prices={target.label: {"input": 0.0, "output": 0.0}},
+            # loopback: never through an HTTP(S)_PROXY of the environment
+            http_client=httpx.Client(trust_env=False, timeout=timeout),
         )
         # llama.cpp reads its sampling settings from the request body
         self.chat_model.extra_body = {**(self.chat_model.extra_body or {}), **sampling}

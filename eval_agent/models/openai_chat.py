@@ -72,6 +72,7 @@ class OpenAIChatModel(LangChainChatModel):
         max_attempts: int = 4,
         backoff: float = 0.5,
         prices: dict[str, Any] | None = None,
+        http_client: Any = None,  # an httpx.Client of the caller's (the embedded model: no proxies)
     ):
         base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or "").strip() or None
         env_key = os.environ.get("OPENAI_API_KEY") or None
@@ -96,6 +97,7 @@ class OpenAIChatModel(LangChainChatModel):
             max_retries=0,
             stream_usage=True,
             use_responses_api=False,
+            http_client=http_client,
             output_version="v0",
             extra_body={"response_format": fmt} if fmt else None,
         )

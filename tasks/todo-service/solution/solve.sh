@@ -1,6 +1,8 @@
 #!/bin/bash
 set -euo pipefail
 cat > /app/app.py <<'PY'
+import os
+
 from flask import Flask, abort, jsonify, request
 
 app = Flask(__name__)
@@ -55,6 +57,6 @@ def delete_todo(todo_id):
 
 
 if __name__ == "__main__":
-    app.run(host="0.0.0.0", port=8000)
+    app.run(host="0.0.0.0", port=int(os.environ.get("PORT", "8000")))
 PY
 python3 -c "import ast; ast.parse(open('/app/app.py').read())"

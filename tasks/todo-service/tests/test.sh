@@ -6,10 +6,11 @@ if [ ! -f /app/app.py ]; then
   echo "/app/app.py is missing"
   exit 0
 fi
-python3 /app/app.py > /logs/verifier/app.log 2>&1 &
+# a port of its own: a server the agent left running on 8000 must not answer for this fresh one
+PORT=18080 python3 /app/app.py > /logs/verifier/app.log 2>&1 &
 server=$!
 for _ in $(seq 50); do
-  curl -s -o /dev/null http://127.0.0.1:8000/todos && break
+  curl -s -o /dev/null http://127.0.0.1:18080/todos && break
   kill -0 "$server" 2>/dev/null || { echo "the service exited:"; cat /logs/verifier/app.log; exit 0; }
   sleep 0.2
 done

@@ -1,6 +1,6 @@
 import requests
 
-BASE = "http://127.0.0.1:8000"
+BASE = "http://127.0.0.1:18080"
 
 
 def test_todo_lifecycle():
