@@ -7,14 +7,12 @@ A folder with the data and its LLaMA-Factory `dataset_info.json` entry:
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from .examples import Example
+from .llamafactory import LlamaFactoryWriter
 
 DATASET_NAME = "eval_agent_alpaca"
-FILE_NAME = f"{DATASET_NAME}.json"
 
 
 def trace(example: Example) -> str:
@@ -37,33 +35,14 @@ def trace(example: Example) -> str:
     return "\n".join(parts)
 
 
-class AlpacaWriter:
+class AlpacaWriter(LlamaFactoryWriter):
     name = "alpaca"
-    folder = True
-
-    def __init__(self, staging: Path, **_: Any):
-        self.path = staging
-        staging.mkdir(parents=True)
-        self._file = open(staging / FILE_NAME, "w", encoding="utf-8")
-        self._file.write("[")
-        self._count = 0
+    dataset_name = DATASET_NAME
 
     def convert(self, example: Example) -> dict[str, Any]:
         return {"instruction": example.request, "input": "", "output": trace(example), "system": example.system,
                 "run_id": example.run_id}
 
-    def write(self, record: dict[str, Any], example: Example) -> None:
-        self._file.write(("," if self._count else "") + "\n" + json.dumps(record, ensure_ascii=False))
-        self._count += 1
-
-    def close(self, card: dict[str, Any]) -> list[Path]:
-        self._file.write("\n]\n")
-        self._file.close()
-        info = {DATASET_NAME: {"file_name": FILE_NAME, "formatting": "alpaca",
-                               "columns": {"prompt": "instruction", "query": "input", "response": "output",
-                                           "system": "system"}}}
-        (self.path / "dataset_info.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-        return [self.path / FILE_NAME, self.path / "dataset_info.json"]
-
-    def abort(self) -> None:
-        self._file.close()
+    def dataset_info(self) -> dict[str, Any]:
+        return {"formatting": "alpaca",
+                "columns": {"prompt": "instruction", "query": "input", "response": "output", "system": "system"}}

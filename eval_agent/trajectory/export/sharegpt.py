@@ -13,13 +13,12 @@ turn holds only the call. `tools` is a JSON string of the function definitions."
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from .examples import Example, arguments_object, function_definitions
+from .llamafactory import LlamaFactoryWriter
 
 DATASET_NAME = "eval_agent_sharegpt"
-FILE_NAME = f"{DATASET_NAME}.json"
 PARALLEL_RESULTS = "\n</tool_response>\n<tool_response>\n"  # how LLaMA-Factory joins parallel results
 USER_SIDE = ("human", "observation")
 
@@ -47,36 +46,18 @@ def conversation_turns(example: Example) -> list[dict[str, str]]:
     return turns
 
 
-class ShareGptWriter:
+class ShareGptWriter(LlamaFactoryWriter):
     name = "sharegpt"
-    folder = True
-
-    def __init__(self, staging: Path, **_: Any):
-        self.path = staging
-        staging.mkdir(parents=True)
-        self._file = open(staging / FILE_NAME, "w", encoding="utf-8")
-        self._file.write("[")
-        self._count = 0
+    dataset_name = DATASET_NAME
 
     def convert(self, example: Example) -> dict[str, Any]:
         return {"conversations": conversation_turns(example), "system": example.system,
                 "tools": json.dumps(function_definitions(example.tools), ensure_ascii=False) if example.tools else "",
                 "run_id": example.run_id}
 
-    def write(self, record: dict[str, Any], example: Example) -> None:
-        self._file.write(("," if self._count else "") + "\n" + json.dumps(record, ensure_ascii=False))
-        self._count += 1
-
-    def close(self, card: dict[str, Any]) -> list[Path]:
-        self._file.write("\n]\n")
-        self._file.close()
-        info = {DATASET_NAME: {"file_name": FILE_NAME, "formatting": "sharegpt",
-                               "columns": {"messages": "conversations", "system": "system", "tools": "tools"},
-                               "tags": {"role_tag": "from", "content_tag": "value", "user_tag": "human",
-                                        "assistant_tag": "gpt", "observation_tag": "observation",
-                                        "function_tag": "function_call", "system_tag": "system"}}}
-        (self.path / "dataset_info.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-        return [self.path / FILE_NAME, self.path / "dataset_info.json"]
-
-    def abort(self) -> None:
-        self._file.close()
+    def dataset_info(self) -> dict[str, Any]:
+        return {"formatting": "sharegpt",
+                "columns": {"messages": "conversations", "system": "system", "tools": "tools"},
+                "tags": {"role_tag": "from", "content_tag": "value", "user_tag": "human",
+                         "assistant_tag": "gpt", "observation_tag": "observation",
+                         "function_tag": "function_call", "system_tag": "system"}}
