@@ -300,3 +300,27 @@ def case_ctrl_c_raises_command_interrupted(sb) -> None:
     assert "before-ctrl-c" in caught.value.result.output, (
         f"output printed before Ctrl-C was lost: result.output={caught.value.result.output!r}"
     )
+
+
+# Run on every sandbox kind (the Docker and the local test modules): `sh` is a shared sandbox,
+# `fresh` one of the test's own.
+SHARED_SANDBOX_CASES = [
+    case_venv_activation_persists,
+    case_exit_codes,
+    case_timeout_keeps_shell_and_state,
+    case_timeout_stops_the_rest_of_the_command,
+    case_stdin_gets_eof,
+    case_output_cut_for_model,
+    case_huge_output_is_capped,
+    case_non_utf8_output,
+    case_exit_restarts_the_shell,
+    case_interrupt_from_another_thread,
+    case_interrupt_stops_the_rest_of_the_command,
+    case_ctrl_c_raises_command_interrupted,
+]
+FRESH_SANDBOX_CASES = [
+    case_timeout_kills_a_command_that_ignores_sigint,
+    case_timeout_of_a_busy_loop_keeps_the_shell,
+    case_a_shell_that_ignores_sigint_is_replaced_and_stopped,
+    case_shell_killed_between_commands_is_restarted,
+]

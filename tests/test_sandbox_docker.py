@@ -265,38 +265,6 @@ def test_state_persists(sh):
     cases.case_state_persists(sh)
 
 
-def test_venv_activation_persists(sh):
-    cases.case_venv_activation_persists(sh)
-
-
-def test_exit_codes_and_merged_output(sh):
-    cases.case_exit_codes(sh)
-
-
-def test_timeout_stops_the_command_and_keeps_state(sh):
-    cases.case_timeout_keeps_shell_and_state(sh)
-
-
-def test_timeout_stops_the_rest_of_the_command(sh):
-    cases.case_timeout_stops_the_rest_of_the_command(sh)
-
-
-def test_timeout_kills_a_command_that_ignores_sigint(fresh):
-    cases.case_timeout_kills_a_command_that_ignores_sigint(fresh)
-
-
-def test_timeout_of_a_busy_loop_keeps_the_shell(fresh):
-    cases.case_timeout_of_a_busy_loop_keeps_the_shell(fresh)
-
-
-def test_a_shell_ignoring_sigint_is_replaced_and_stopped(fresh):
-    cases.case_a_shell_that_ignores_sigint_is_replaced_and_stopped(fresh)
-
-
-def test_command_waiting_on_stdin_returns_at_once(sh):
-    cases.case_stdin_gets_eof(sh)
-
-
 def test_background_server_answers_inside_and_through_the_published_port(sh, http_server):
     assert http_server.host_ip == "127.0.0.1"
     inside = sh.run("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8000/", timeout=10)
@@ -324,40 +292,8 @@ def test_network_none_has_no_ports_and_no_route(client, tmp_path, sandbox, http_
         assert box.run("echo still-works", timeout=10).output == "still-works\n"
 
 
-def test_output_cut_for_the_model_keeps_head_and_tail(sh):
-    cases.case_output_cut_for_model(sh)
-
-
-def test_huge_output_is_capped_and_returns(sh):
-    cases.case_huge_output_is_capped(sh)
-
-
-def test_non_utf8_output_never_crashes(sh):
-    cases.case_non_utf8_output(sh)
-
-
-def test_exit_restarts_the_shell(sh):
-    cases.case_exit_restarts_the_shell(sh)
-
-
-def test_shell_killed_between_commands_is_restarted(fresh):
-    cases.case_shell_killed_between_commands_is_restarted(fresh)
-
-
 def test_files_through_the_shell(sh, workspace):
     cases.case_files(sh, workspace)
-
-
-def test_interrupt_from_another_thread(sh):
-    cases.case_interrupt_from_another_thread(sh)
-
-
-def test_interrupt_stops_the_rest_of_the_command(sh):
-    cases.case_interrupt_stops_the_rest_of_the_command(sh)
-
-
-def test_ctrl_c_raises_command_interrupted_with_output_so_far(sh):
-    cases.case_ctrl_c_raises_command_interrupted(sh)
 
 
 # -- cleanup ------------------------------------------------------------------------------------
@@ -473,3 +409,13 @@ def test_failed_shell_start_leaves_no_container(client, image_without_bash):
     finally:
         for container in session_containers(client, session):
             container.remove(force=True)
+
+
+@pytest.mark.parametrize("case", cases.SHARED_SANDBOX_CASES, ids=lambda case: case.__name__[5:])
+def test_shell_case(sh, case):
+    case(sh)
+
+
+@pytest.mark.parametrize("case", cases.FRESH_SANDBOX_CASES, ids=lambda case: case.__name__[5:])
+def test_shell_case_on_a_fresh_sandbox(fresh, case):
+    case(fresh)
