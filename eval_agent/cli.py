@@ -236,6 +236,9 @@ def _terminate(signum, frame) -> None:
 
 def main() -> None:
     signal.signal(signal.SIGTERM, _terminate)
+    # a shell starts background jobs with SIGINT ignored; a script that later sends SIGINT to
+    # `eval-agent ... &` still means "stop", so Ctrl-C semantics hold there too
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         code = app(standalone_mode=False)
     except EvalAgentError as exc:
