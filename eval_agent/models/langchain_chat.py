@@ -117,6 +117,11 @@ class LangChainChatModel:
             try:
                 answer = self._call(runnable, lc_messages, on_text, streamed)
                 break
+            except TypeError as exc:
+                if response_format is not None and "response_format" in str(exc):
+                    raise UsageError(f"{self.where} does not take response_format (--tool-mode json); "
+                                     "use --tool-mode native or text") from None
+                raise
             except _PROGRAMMING_ERRORS:
                 raise
             except Exception as exc:  # noqa: BLE001 - every provider raises its own types
