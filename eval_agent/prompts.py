@@ -12,9 +12,6 @@ import jinja2
 from .errors import UsageError
 from .resources import prompts_dir
 
-TEMPLATE_NAMES = ("system", "plan", "start", "follow_up", "observation", "format_error", "stuck_warning", "text_protocol",
-                  "json_protocol", "system_compact", "plan_compact", "start_compact")
-
 
 class Prompts:
     """`variant` (e.g. "compact", for small local models): render("system") uses system_compact.j2
@@ -33,7 +30,7 @@ class Prompts:
         )
         self.user_dir = user_dir
         self.variant = variant
-        self.used: dict[str, str] = {}  # template file -> sha256 of its source
+        self.used: set[str] = set()  # template files rendered so far (includes not counted)
 
     def render(self, name: str, **variables: Any) -> str:
         names = ([f"{name}_{self.variant}.j2"] if self.variant else []) + [f"{name}.j2"]
@@ -41,7 +38,7 @@ class Prompts:
             template = self._env.select_template(names)
         except jinja2.TemplateNotFound:
             raise UsageError(f"prompt template {name}.j2 not found in {self.user_dir or prompts_dir()}") from None
-        self._remember(template)
+        self.used.add(template.name)
         try:
             return template.render(**variables).strip()
         except jinja2.UndefinedError as exc:
@@ -49,10 +46,12 @@ class Prompts:
         except jinja2.TemplateError as exc:
             raise UsageError(f"prompt template {name}.j2 is broken: {exc}") from None
 
-    def _remember(self, template: jinja2.Template) -> None:
-        if template.filename and template.name not in self.used:
-            self.used[template.name] = hashlib.sha256(Path(template.filename).read_bytes()).hexdigest()[:16]
-
     def record(self) -> dict[str, Any]:
-        """Names and hashes of the templates used so far, for the run's record."""
-        return {"dir": str(self.user_dir) if self.user_dir else "builtin", "templates": dict(self.used)}
+        """Every template in force (a user's copy wins over the built-in one) with the sha256 of
+        its source, for the run's record: known before the first rendering, includes covered."""
+        templates = {}
+        for name in self._env.list_templates(extensions=["j2"]):
+            source, _, _ = self._env.loader.get_source(self._env, name)
+            templates[name] = hashlib.sha256(source.encode()).hexdigest()[:16]
+        return {"dir": str(self.user_dir) if self.user_dir else "builtin", "variant": self.variant,
+                "templates": templates}

@@ -4,7 +4,6 @@ engine through its socket."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess

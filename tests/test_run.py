@@ -3,11 +3,11 @@ OpenAI-compatible server, the real sandbox container, real git."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -268,3 +268,20 @@ def test_a_follow_up_run_in_a_session_continues_the_conversation(tmp_path, eval_
     assert any(m["role"] == "user" and "write one.txt" in m["content"] for m in sent), "the earlier request is kept"
     assert any(m["role"] == "tool" and "one" in m["content"] for m in server.requests[5]["messages"])
     assert first.record != second.record
+
+
+def test_the_record_names_and_hashes_the_prompt_templates(tmp_path, eval_home, scripted_server, sandbox_image):
+    prompts = tmp_path / "my-prompts"
+    prompts.mkdir()
+    (prompts / "start.j2").write_text("Go ahead, one tool call at a time. (my start)\n")
+    workspace = tmp_path / "w"
+    workspace.mkdir()
+    server = scripted_server([PLAN, finish("ok")])
+    result = run_cli(["run", "x", "--model", "openai:demo", "--json", "--prompts", str(prompts), "-w", str(workspace)],
+                     cli_env(eval_home, server))
+    assert result.returncode == 0, result.stderr
+    started = json_events(result.stdout)[0]
+    templates = started["prompts"]["templates"]
+    assert {"system.j2", "plan.j2", "observation.j2", "text_protocol.j2"} <= set(templates)
+    assert templates["start.j2"] == hashlib.sha256((prompts / "start.j2").read_bytes()).hexdigest()[:16]
+    assert "(my start)" in server.requests[1]["messages"][-1]["content"], "the user's copy was used"
