@@ -17,6 +17,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from openai_server import ScriptedOpenAIServer  # noqa: E402
 
 
+# scripted answers for the scripted server
+TODO_SCRIPT = json.loads((ROOT / "examples" / "todo_service.json").read_text())
+PLAN = {"content": "- [ ] do it\n- [ ] check it"}
+
+
+def bash(command: str, content: str = "") -> dict:
+    return {"tool": "bash", "args": {"command": command}, "content": content}
+
+
+def finish(summary: str = "done") -> dict:
+    return {"tool": "finish", "args": {"summary": summary}}
+
+
 @pytest.fixture(scope="session")
 def sandbox_image() -> str:
     """The real sandbox image, built if needed. No Docker engine: the suite fails here, loudly."""

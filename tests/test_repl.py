@@ -16,23 +16,12 @@ import pytest
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
-from conftest import ROOT, cli_env, eval_agent_containers
+from conftest import PLAN, TODO_SCRIPT, bash, cli_env, eval_agent_containers, finish
 from eval_agent.ui.repl import ReplCompleter
 
-TODO_SCRIPT = json.loads((ROOT / "examples" / "todo_service.json").read_text())
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][A-Z0-9]|\x1b[=>78]|\r")
 DELETE_ENDPOINT = '@app.delete("/todos/<int:todo_id>")\ndef delete_todo(todo_id):\n    todos[:] = [t for t in todos if t["id"] != todo_id]\n    return "", 204\n\n\n'
 
-
-def bash(command: str, content: str = "") -> dict:
-    return {"tool": "bash", "args": {"command": command}, "content": content}
-
-
-def finish(summary: str = "done") -> dict:
-    return {"tool": "finish", "args": {"summary": summary}}
-
-
-PLAN = {"content": "- [ ] do it\n- [ ] check it"}
 
 
 class ReplUnderPty:

@@ -15,21 +15,10 @@ from pathlib import Path
 import git
 import pytest
 
-from conftest import ROOT, cli_env, eval_agent_containers, json_events, run_cli
+from conftest import PLAN, TODO_SCRIPT, bash, cli_env, eval_agent_containers, finish, json_events, run_cli
 
-TODO_SCRIPT = json.loads((ROOT / "examples" / "todo_service.json").read_text())
 REQUEST = "build a simple web todo service with GET and POST /todos"
 
-
-def bash(command: str, content: str = "") -> dict:
-    return {"tool": "bash", "args": {"command": command}, "content": content}
-
-
-def finish(summary: str = "done") -> dict:
-    return {"tool": "finish", "args": {"summary": summary}}
-
-
-PLAN = {"content": "- [ ] do it\n- [ ] check it"}
 
 
 def test_todo_service_is_built_served_and_reachable_from_the_host(tmp_path, eval_home, scripted_server, sandbox_image):
