@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 
 @dataclass
@@ -154,15 +154,3 @@ class Rated(Event):
 
 class EventSink(Protocol):
     def __call__(self, event: Event) -> None: ...
-
-
-class Fanout:
-    """Sends each event to every sink, in order; text deltas go only to those that want them."""
-
-    def __init__(self, *sinks: EventSink, on_text: Callable[[str], None] | None = None):
-        self.sinks = [sink for sink in sinks if sink is not None]
-        self.on_text = on_text
-
-    def __call__(self, event: Event) -> None:
-        for sink in self.sinks:
-            sink(event)

@@ -10,7 +10,3 @@ CHECKLIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[([ xX])\]\s+(.+?)\s*$", 
 def parse_checklist(text: str) -> list[dict]:
     """The checklist items in `text` ({"text", "done"}), or [] when it holds none."""
     return [{"text": match.group(2), "done": match.group(1) != " "} for match in CHECKLIST_ITEM.finditer(text or "")]
-
-
-def mark_all_done(items: list[dict]) -> list[dict]:
-    return [{**item, "done": True} for item in items]
