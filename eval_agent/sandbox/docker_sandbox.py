@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import select
 import socket
@@ -16,6 +15,7 @@ import docker
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
 from ..errors import EnvironmentProblem
+from ..trajectory.redact import SECRET_NAME
 from .base import WORKSPACE, PortMapping, SandboxInfo
 from .engine import CONTAINER_PREFIX, LABEL, docker_client
 from .shell import SHELL_COMMAND, SIGNAL_COMMAND_SCRIPT, PersistentShell, ShellDied
@@ -24,7 +24,6 @@ from .shell_sandbox import ShellSandbox
 DEFAULT_PORTS = (3000, 5000, 8000, 8001, 8002, 8080, 8888)
 # Host variables that may enter the sandbox; nothing else from the host environment does.
 ENV_ALLOW_LIST = ("LANG", "LC_ALL", "TZ")
-SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL", re.IGNORECASE)
 BASE_ENV = {
     "HOME": "/tmp/home",
     "LANG": "C.UTF-8",

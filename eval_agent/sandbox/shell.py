@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import shlex
 import time
 from typing import Callable, Protocol
 
@@ -129,7 +130,7 @@ class PersistentShell:
         self._transport = self._open_transport()
         nonce = secrets.token_hex(8)
         self._transport.send(
-            (SHELL_SETUP + f"cd {_quote(self.workdir)} && printf '__EA_PID_{nonce}_%s__\\n' $$\n").encode()
+            (SHELL_SETUP + f"cd {shlex.quote(self.workdir)} && printf '__EA_PID_{nonce}_%s__\\n' $$\n").encode()
         )
         match, _ = self._read_until(re.compile(rb"__EA_PID_" + nonce.encode() + rb"_(\d+)__\n"), time.monotonic() + 30)
         if match is None:
@@ -288,7 +289,3 @@ class PersistentShell:
                 raise ShellDied("the sandbox shell has exited", self._wait_for_exit_code())
             if data:
                 self._pending += data
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "'\"'\"'") + "'"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import posixpath
 import secrets
+import shlex
 
 from .base import CommandResult, SandboxInfo
 from .shell import PersistentShell
@@ -40,11 +41,11 @@ class ShellSandbox:
         return posixpath.join(self.workdir, path)
 
     def resolve_path(self, path: str) -> str:
-        result = self._file_op(f"realpath -m -- {_q(self._absolute(path))}")
+        result = self._file_op(f"realpath -m -- {shlex.quote(self._absolute(path))}")
         return result.output[:-1] if result.output.endswith("\n") else result.output
 
     def read_file(self, path: str) -> bytes:
-        target = _q(self._absolute(path))
+        target = shlex.quote(self._absolute(path))
         result = self._file_op(
             f"if [ -d {target} ]; then echo __EA_ISDIR; "
             f"elif [ ! -e {target} ]; then echo __EA_NOENT; "
@@ -68,7 +69,7 @@ class ShellSandbox:
         delimiter = f"__EA_DATA_{secrets.token_hex(6)}"
         encoded = base64.encodebytes(data).decode("ascii")  # lines of 76 characters
         result = self._file_op(
-            f"mkdir -p -- {_q(posixpath.dirname(target))} && base64 -d > {_q(target)} <<'{delimiter}'\n"
+            f"mkdir -p -- {shlex.quote(posixpath.dirname(target))} && base64 -d > {shlex.quote(target)} <<'{delimiter}'\n"
             f"{encoded}{delimiter}"
         )
         if result.exit_code != 0:
@@ -81,7 +82,3 @@ class ShellSandbox:
         if result.output_truncated:
             raise OSError(f"file too large for the sandbox shell (over {FILE_OP_OUTPUT_CAP // 2**20} MB)")
         return result
-
-
-def _q(text: str) -> str:
-    return "'" + text.replace("'", "'\"'\"'") + "'"
