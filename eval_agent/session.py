@@ -208,7 +208,7 @@ class Session:
 
 def _plain(info) -> dict:
     data = asdict(info)
-    data["ports"] = [{**port, "url": f"http://{port['host_ip']}:{port['host_port']}"} for port in data["ports"]]
+    data["ports"] = [{**asdict(port), "url": port.url} for port in info.ports]
     return data
 
 
