@@ -3,6 +3,7 @@ the scripted OpenAI-compatible server for model runs, and the shipped tasks unde
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import signal
@@ -102,6 +103,24 @@ def test_a_model_that_solves_passes_and_one_that_fakes_the_reward_fails(tmp_path
     assert done.returncode == 0, done.stdout + done.stderr
     exported = dataset.read_text().splitlines()
     assert len(exported) == 1 and "echo 42" in exported[0] and "echo 41" not in exported[0]
+
+
+def test_the_oracle_copies_solution_files_and_tests_too_large_for_one_exec(tmp_path, eval_home, sandbox_image):
+    from eval_agent.bench.container_files import ARG_LIMIT
+
+    folder = make_harbor_task(tmp_path / "tasks", f"large-tests-{secrets.token_hex(3)}")
+    blob = secrets.token_bytes(ARG_LIMIT)  # over the limit once in base64: goes by archive
+    (folder / "tests" / "data" / "blob.bin").parent.mkdir()
+    (folder / "tests" / "data" / "blob.bin").write_bytes(blob)
+    (folder / "tests" / "blob.sha256").write_text(f"{hashlib.sha256(blob).hexdigest()}  /tests/data/blob.bin\n")
+    test_sh = folder / "tests" / "test.sh"
+    test_sh.write_text(test_sh.read_text().replace("if cmp", "if sha256sum -c --quiet /tests/blob.sha256 && "
+                                                   "[ -x /tests/test.sh ] && cmp"))
+    out = tmp_path / "out"
+    done = run_cli(["bench", str(tmp_path / "tasks"), "--agent", "oracle", "--out", str(out)], cli_env(eval_home))
+    assert done.returncode == 0, done.stdout + done.stderr
+    (row,) = results(out)
+    assert row["passed"] and row["reward"] == 1.0
 
 
 def test_terminal_bench_tasks_an_unpullable_base_and_resuming(tmp_path, eval_home, sandbox_image):

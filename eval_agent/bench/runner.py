@@ -33,7 +33,8 @@ from .oracle import nop_actions, oracle_actions, write_script
 from .progress import Progress
 from .report import AttemptResult, ResultsFile
 from .tasks import SOLUTION_DIR, Task
-from .verify import container_of, copy_into, verify
+from .container_files import copy_into
+from .verify import verify
 
 AGENTS = ("eval", "oracle", "nop")
 STOP_GRACE = 20.0  # seconds the workers get to record their interrupted runs before containers go
@@ -215,8 +216,9 @@ class BenchRunner:
 
     def _run_and_verify(self, task: Task, attempt: int, session: Session, sandbox: StoppableSandbox,
                         started: float) -> AttemptResult:
-        if self.options.agent == "oracle" and task.solution_files:
-            copy_into(container_of(sandbox), SOLUTION_DIR, task.solution_files)
+        solution_files = task.solution_files if self.options.agent == "oracle" else {}
+        if solution_files:
+            copy_into(sandbox.name, SOLUTION_DIR, solution_files)
         if self._stop.is_set():
             raise KeyboardInterrupt
         self.progress.set_state(task.id, attempt, "agent")

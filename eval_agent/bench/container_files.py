@@ -1,0 +1,114 @@
+"""Root commands in a task's container, and files copied into it, in as few calls to the engine
+as possible: a parallel bench waits on each call, and each exec or archive costs the engine a
+process of its own.
+
+Files travel as base64 in the exec's own arguments, written by a bash function `install`, so
+that emptying a folder, filling it and (for the verifier) running the tests is one exec. Files
+too large for arguments (the kernel caps one at 128 KiB) go by archive instead."""
+
+from __future__ import annotations
+
+import base64
+import io
+import posixpath
+import shlex
+import tarfile
+import time
+from pathlib import Path
+
+from docker.errors import APIError, DockerException
+
+from ..errors import EnvironmentProblem
+from ..sandbox.engine import docker_client
+
+ROOT = "0:0"  # the verifier runs as root, as in Harbor and Terminal-Bench (capabilities still dropped)
+ARG_LIMIT = 96 * 1024  # base64 characters in one argument: under the kernel's 128 KiB per argument
+ARGS_LIMIT = 1024 * 1024  # all of them: well under the usual 2 MiB for arguments and environment
+COPY_ERROR = "copy-error"  # the line `install` failures are reported on (base64), see INSTALL_OR_REPORT
+INSTALL_OR_REPORT = (
+    'problem=$(install "$@" 2>&1) || '
+    f'{{ echo "{COPY_ERROR}=$(printf %s "$problem" | base64 -w0)"; exit 0; }}\n'
+)
+
+
+def exec_root(container: str, command: str, workdir: str = "/", environment: dict[str, str] | None = None,
+              args: list[str] | None = None) -> str:
+    """Runs `bash -c command` (with `args` as $1...) as root in the container (a name or an id);
+    returns stdout and stderr together. Two calls to the engine: a command that needs its exit
+    code prints it."""
+    api = docker_client().api
+    exec_id = api.exec_create(container, ["bash", "-c", command, "bash", *(args or [])], user=ROOT,
+                              workdir=workdir, environment=environment or {})["Id"]
+    return (api.exec_start(exec_id) or b"").decode("utf-8", errors="replace")
+
+
+def install_script(folder: str, files: dict[str, Path], also_empty: str | None = None) -> tuple[str, list[str]] | None:
+    """(script, args): bash that empties `folder` (and `also_empty`, left writable by all), writes
+    `files` ({relative path: host file}) there owned by root with the executable bit kept, and on
+    failure prints `copy-error=BASE64` and exits; None when the files are too large for arguments."""
+    steps, args = [_prepare(folder, also_empty)], []
+    for index, (name, path) in enumerate(sorted(files.items()), start=1):
+        args.append(base64.b64encode(path.read_bytes()).decode("ascii"))
+        if len(args[-1]) > ARG_LIMIT:
+            return None
+        target = posixpath.join(folder, name)
+        mode = "755" if path.stat().st_mode & 0o111 else "644"
+        steps.append(f"mkdir -p {shlex.quote(posixpath.dirname(target))} && "
+                     f'printf %s "${{{index}}}" | base64 -d > {shlex.quote(target)} && chmod {mode} {shlex.quote(target)}')
+    if sum(map(len, args)) > ARGS_LIMIT:
+        return None
+    return "install() {\n  " + " &&\n  ".join(steps) + "\n}\n" + INSTALL_OR_REPORT, args
+
+
+def copy_into(container: str, folder: str, files: dict[str, Path], also_empty: str | None = None) -> None:
+    """Puts `files` under `folder` in the container as install_script says: one exec, or for
+    large files an exec and an archive."""
+    script = install_script(folder, files, also_empty)
+    if script is None:
+        _copy_by_archive(container, folder, files, also_empty)
+        return
+    try:
+        output = exec_root(container, script[0] + "echo copied\n", args=script[1])
+    except (APIError, DockerException) as exc:
+        raise EnvironmentProblem(f"could not copy files into {folder}: {exc}") from None
+    if output.strip() != "copied":
+        raise EnvironmentProblem(f"could not copy files into {folder}: {copy_error(output) or output.strip()[:300]}")
+
+
+def copy_error(output: str) -> str | None:
+    """What `install` reported, if it failed."""
+    for line in output.splitlines():
+        name, _, value = line.partition("=")
+        if name == COPY_ERROR:
+            return base64.b64decode(value.strip() or b"").decode("utf-8", errors="replace").strip()[:300]
+    return None
+
+
+def _prepare(folder: str, also_empty: str | None) -> str:
+    step = f"rm -rf {shlex.quote(folder)} && mkdir -p {shlex.quote(folder)}"
+    if also_empty:
+        quoted = shlex.quote(also_empty)
+        step += f" && rm -rf {quoted} && mkdir -p {quoted} && chmod 777 {quoted}"
+    return step
+
+
+def _copy_by_archive(container: str, folder: str, files: dict[str, Path], also_empty: str | None) -> None:
+    try:
+        output = exec_root(container, f"{_prepare(folder, also_empty)} && echo prepared")
+        if output.strip() != "prepared":
+            raise EnvironmentProblem(f"could not prepare {folder} in the container: {output.strip()[:300]}")
+        docker_client().api.put_archive(container, folder, _archive(files))
+    except (APIError, DockerException) as exc:
+        raise EnvironmentProblem(f"could not copy files into {folder}: {exc}") from None
+
+
+def _archive(files: dict[str, Path]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, path in sorted(files.items()):
+            data = path.read_bytes()
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime = len(data), int(time.time())
+            info.mode = 0o755 if path.stat().st_mode & 0o111 else 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
