@@ -92,6 +92,18 @@ def test_a_line_cut_by_a_kill_is_dropped_and_the_run_reads_incomplete(tmp_path):
     assert trajectory.status == "incomplete" and trajectory.summary.steps == 3
 
 
+
+@pytest.mark.parametrize("damage", ['{"type": "tool_started", "st', '{"type": "note"}, {"type": "note"}', "[1, 2]"])
+def test_a_damaged_line_inside_the_file_is_named(tmp_path, damage):
+    """Not a cut last line (that is a kill): a damaged line in the middle names its number, also
+    when the line is JSON that is not one event (the whole file is decoded in one go)."""
+    path = write_run(tmp_path, SyntheticRun(run_id="damaged-run", steps=2))
+    lines = path.read_text().splitlines()
+    lines[3] = damage
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(Exception, match=r"damaged-run\.jsonl line 4 is not a JSON object: the file is damaged"):
+        read_trajectory(path)
+
 def test_an_unknown_major_version_is_refused_with_one_line(tmp_path):
     folder = trajectories_dir(tmp_path)
     folder.mkdir(parents=True)
