@@ -60,9 +60,12 @@ class TrlWriter:
         self._writers: dict[str, Any] = {}
         self.counts = {"train": 0, "test": 0}
         self.export_id = secrets.token_hex(4)
+        self._converted: dict[str, Any] | None = None  # the last record convert() made ...
+        self._argument_texts: list[str] = []  # ... and its calls' arguments as they were sent
 
     def convert(self, example: Example) -> dict[str, Any]:
         messages = []
+        texts = []
         for message in example.messages:
             out = {"role": message["role"], "content": message["content"]}
             if message.get("tool_calls"):
@@ -70,20 +73,30 @@ class TrlWriter:
                                       "function": {"name": call["function"]["name"],
                                                    "arguments": arguments_object(call["function"]["arguments"])}}
                                      for call in message["tool_calls"]]
+                texts += [call["function"]["arguments"] for call in message["tool_calls"]]
             if message["role"] == "tool":
                 out["tool_call_id"] = message["tool_call_id"]
             messages.append(out)
         meta = example.meta
-        return {"messages": messages, "tools": json.dumps(example.tools, ensure_ascii=False) if example.tools else None,
-                "run_id": example.run_id, "request": example.request, "model": meta.get("model"),
-                "status": meta.get("status"), "verified": meta.get("verified"), "reward": meta.get("reward"),
-                "rating": meta.get("rating"), "task_id": meta.get("task_id"), "steps": example.steps}
+        record = {"messages": messages, "tools": json.dumps(example.tools, ensure_ascii=False) if example.tools else None,
+                  "run_id": example.run_id, "request": example.request, "model": meta.get("model"),
+                  "status": meta.get("status"), "verified": meta.get("verified"), "reward": meta.get("reward"),
+                  "rating": meta.get("rating"), "task_id": meta.get("task_id"), "steps": example.steps}
+        self._converted, self._argument_texts = record, texts
+        return record
 
     def write(self, record: dict[str, Any], example: Example) -> None:
         split = "test" if self.val_ratio and in_test_split(example.run_id, self.seed, self.val_ratio) else "train"
-        for message in record["messages"]:  # to storage form: arguments as JSON text
+        # to storage form, arguments as JSON text: the texts they were parsed from when the gate
+        # passed the record unchanged (valid JSON, or kept as a string and so written as one)
+        texts = iter(self._argument_texts) if record is self._converted else None
+        for message in record["messages"]:
             for call in message.get("tool_calls") or []:
-                call["function"]["arguments"] = json.dumps(call["function"]["arguments"], ensure_ascii=False)
+                arguments = call["function"]["arguments"]
+                text = next(texts) if texts is not None else None
+                if text is None or isinstance(arguments, str):
+                    text = json.dumps(arguments, ensure_ascii=False)
+                call["function"]["arguments"] = text
         self._rows[split].append(record)
         self.counts[split] += 1
         if len(self._rows[split]) >= BATCH_ROWS:
