@@ -50,6 +50,12 @@ class BenchOptions:
     base_image: str | None = None  # in place of a FROM image that cannot be had
 
 
+@dataclass(frozen=True)
+class _Image:
+    tag: str
+    user: str | None  # the image's configured User, if any
+
+
 @dataclass
 class _Active:
     task: str
@@ -99,6 +105,8 @@ class BenchRunner:
         self._active_lock = threading.Lock()
         self._count = 0
         self.progress: Progress | None = None
+        self._images: dict[str, _Image] = {}
+        self._image_locks = {task.id: threading.Lock() for task in tasks}
 
     @property
     def meta(self) -> dict:
@@ -205,8 +213,7 @@ class BenchRunner:
         progress.attempt_started(task.id, attempt, limit)
         try:
             settings = self._settings_for(task, limit)
-            image = task_image(task, docker_client(), self.options.base_image, log=progress.message)
-            sandbox = active.sandbox = self._sandbox(task, image, settings)
+            sandbox = active.sandbox = self._sandbox(task, self._image(task), settings)
             progress.set_state(task.id, attempt, "starting sandbox")
             emit = lambda event: progress.on_event(task.id, attempt, event)  # noqa: E731
             with Session(settings, None, emit=emit, sandbox=sandbox) as session:
@@ -257,21 +264,32 @@ class BenchRunner:
             update["network"] = "none"
         return self.settings.model_copy(update=update)
 
-    def _sandbox(self, task: Task, image: str, settings: Settings) -> DockerSandbox:
+    def _image(self, task: Task) -> _Image:
+        """The task's image and its user, found once per bench: hashing the build context and
+        asking the engine on every attempt cost each attempt, and the workers waited on it.
+        A failure is not kept: the next attempt tries again."""
+        with self._image_locks[task.id]:
+            if task.id not in self._images:
+                client = docker_client()
+                tag = task_image(task, client, self.options.base_image, log=self.progress.message)
+                try:
+                    user = client.images.get(tag).attrs["Config"].get("User")
+                except (APIError, DockerException):
+                    user = None
+                self._images[task.id] = _Image(tag, user)
+            return self._images[task.id]
+
+    def _sandbox(self, task: Task, image: _Image, settings: Settings) -> DockerSandbox:
         with self._active_lock:
             self._count += 1
             session_id = f"bench-{self.bench_id}-{self._count}"
-        try:
-            configured_user = docker_client().images.get(image).attrs["Config"].get("User")
-        except (APIError, DockerException):
-            configured_user = None
         extra_env = {name: os.environ[name] for name in settings.sandbox_env if name in os.environ}
         return StoppableSandbox(DockerSandboxConfig(
-            image=image, workspace=None, network=settings.network,
+            image=image.tag, workspace=None, network=settings.network,
             memory=f"{task.memory_mb}m" if task.memory_mb else settings.memory,
             cpus=task.cpus or settings.cpus, pids_limit=settings.pids_limit,
             ports=(),  # nobody on the host needs a bench task's ports; publishing them costs time
-            extra_env=extra_env, user=configured_user or "0:0", session_id=session_id,
+            extra_env=extra_env, user=image.user or "0:0", session_id=session_id,
         ), self._stop)
 
 
