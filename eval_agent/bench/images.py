@@ -46,27 +46,44 @@ def image_tag(task: Task, digest: str) -> str:
 
 
 def task_image(task: Task, client: docker.DockerClient, base_image: str | None = None,
-               log: Log = lambda line: None) -> str:
-    """The tag of the task's environment image, built first when missing."""
+               log: Log = lambda line: None, found: dict | None = None) -> str:
+    """The tag of the task's environment image, built first when missing. `found` ({reference:
+    image}), kept by a caller across tasks, spares asking the engine again for an image it has
+    seen: a bench's tasks tend to share a base image, and its workers wait on every question.
+    The task's own image is put there too."""
+    find = _finder(client, {} if found is None else found)
     if task.dockerfile is None:  # Harbor's [environment] docker_image: a ready image
-        if not _available(client, task.image, log):
+        if not _available(client, task.image, log, find):
             raise EnvironmentProblem(f"task {task.id}: image {task.image} is neither here nor pullable")
         return task.image
-    dockerfile = _with_bases(task, task.dockerfile.read_text(encoding="utf-8"), client, base_image, log)
+    dockerfile = _with_bases(task, task.dockerfile.read_text(encoding="utf-8"), client, base_image, log, find)
     entries = _context_entries(task, dockerfile)
-    digest = _digest(entries, _base_ids(client, dockerfile))
+    digest = _digest(entries, _base_ids(find, dockerfile))
     tag = image_tag(task, digest)
     with _lock(tag):
-        if _find(client, tag) is not None:
+        if find(tag) is not None:
             return tag
         log(f"building the environment of {task.id}")
         _build(client, task, tag, digest, entries)
+        find(tag)
     return tag
 
 
 def _lock(key: str) -> threading.Lock:
     with _locks_guard:
         return _locks[key]
+
+
+def _finder(client: docker.DockerClient, found: dict) -> Callable[[str], object]:
+    """_find, remembering what it found (not what it missed: that may be pulled or built)."""
+    def find(ref: str):
+        if ref not in found:
+            image = _find(client, ref)
+            if image is None:
+                return None
+            found[ref] = image
+        return found[ref]
+    return find
 
 
 def _find(client: docker.DockerClient, ref: str):
@@ -78,8 +95,8 @@ def _find(client: docker.DockerClient, ref: str):
         return None
 
 
-def _available(client: docker.DockerClient, ref: str, log: Log) -> bool:
-    if _find(client, ref) is not None:
+def _available(client: docker.DockerClient, ref: str, log: Log, find: Callable[[str], object]) -> bool:
+    if find(ref) is not None:
         return True
     with _lock(f"pull:{ref}"):
         if ref not in _pullable:
@@ -106,14 +123,15 @@ def _pull(client: docker.DockerClient, ref: str) -> bool:
     return bool(outcome and outcome[0])
 
 
-def _with_bases(task: Task, text: str, client: docker.DockerClient, base_image: str | None, log: Log) -> str:
+def _with_bases(task: Task, text: str, client: docker.DockerClient, base_image: str | None, log: Log,
+                find: Callable[[str], object]) -> str:
     """The Dockerfile with every FROM image that cannot be had replaced by `base_image`."""
     stages: set[str] = set()
 
     def replace(match: re.Match) -> str:
         head, ref, tail = match.groups()
         alias = re.search(r"\s+AS\s+(\S+)", tail, re.IGNORECASE)
-        keep = ref.lower() == "scratch" or ref in stages or "$" in ref or _available(client, ref, log)
+        keep = ref.lower() == "scratch" or ref in stages or "$" in ref or _available(client, ref, log, find)
         if alias:
             stages.add(alias.group(1))
         if keep:
@@ -123,17 +141,17 @@ def _with_bases(task: Task, text: str, client: docker.DockerClient, base_image: 
                 f"task {task.id}: its base image {ref} is not here and cannot be pulled; "
                 "pass --base-image NAME to build it on an image you have (e.g. eval-agent-sandbox:VERSION)"
             )
-        if not _available(client, base_image, log):
+        if not _available(client, base_image, log, find):
             raise EnvironmentProblem(f"--base-image {base_image} is neither here nor pullable")
         return f"{head}{base_image}{tail}"
 
     return FROM_LINE.sub(replace, text)
 
 
-def _base_ids(client: docker.DockerClient, dockerfile: str) -> list[str]:
+def _base_ids(find: Callable[[str], object], dockerfile: str) -> list[str]:
     ids = []
     for _, ref, _ in FROM_LINE.findall(dockerfile):
-        image = _find(client, ref)
+        image = find(ref)
         ids.append(image.id if image is not None else ref)
     return ids
 

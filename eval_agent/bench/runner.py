@@ -106,6 +106,7 @@ class BenchRunner:
         self._count = 0
         self.progress: Progress | None = None
         self._images: dict[str, _Image] = {}
+        self._found: dict = {}  # images the engine has shown this bench, by reference (see task_image)
         self._image_locks = {task.id: threading.Lock() for task in tasks}
 
     @property
@@ -270,13 +271,10 @@ class BenchRunner:
         A failure is not kept: the next attempt tries again."""
         with self._image_locks[task.id]:
             if task.id not in self._images:
-                client = docker_client()
-                tag = task_image(task, client, self.options.base_image, log=self.progress.message)
-                try:
-                    user = client.images.get(tag).attrs["Config"].get("User")
-                except (APIError, DockerException):
-                    user = None
-                self._images[task.id] = _Image(tag, user)
+                tag = task_image(task, docker_client(), self.options.base_image, log=self.progress.message,
+                                 found=self._found)
+                image = self._found.get(tag)
+                self._images[task.id] = _Image(tag, image.attrs["Config"].get("User") if image is not None else None)
             return self._images[task.id]
 
     def _sandbox(self, task: Task, image: _Image, settings: Settings) -> DockerSandbox:
