@@ -176,7 +176,8 @@ class DockerSandbox(ShellSandbox):
             options["ports"] = {f"{port}/tcp": ("127.0.0.1", None) for port in config.ports}
         try:
             self._container = client.containers.run(**options)
-            self._container.reload()
+            if "ports" in options:  # host ports are known once started; nothing else needs a fresh look
+                self._container.reload()
         except (APIError, DockerException) as exc:
             self.close()
             raise EnvironmentProblem(f"could not start the sandbox container: {exc}") from None
