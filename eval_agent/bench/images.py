@@ -65,7 +65,7 @@ def task_image(task: Task, client: docker.DockerClient, base_image: str | None =
             return tag
         log(f"building the environment of {task.id}")
         _build(client, task, tag, digest, entries)
-        find(tag)
+        find(tag)  # remembered for the caller, who reads its user
     return tag
 
 
