@@ -285,6 +285,9 @@ def test_network_none_has_no_ports_and_no_route(client, tmp_path, sandbox, http_
     with DockerSandbox(config, client) as box:
         assert box.info.ports == [] and box.info.network == "none"
         assert box.run("ls /sys/class/net", timeout=10).output.split() == ["lo"]
+        local = box.run("getent hosts localhost && python3 -c \"import socket; s = socket.create_server(('localhost', 0)); "
+                        "socket.create_connection(s.getsockname()[:2]); print('loopback ok')\"", timeout=10)
+        assert local.exit_code == 0 and "localhost" in local.output and "loopback ok" in local.output, local
         started = time.monotonic()
         cut = box.run(f"curl -sS -m 5 http://{target_ip}:8000/", timeout=15)
         assert cut.exit_code != 0 and "200" not in cut.output, cut

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 import select
 import socket
 import struct
+import tarfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,6 +142,20 @@ class DockerExecTransport:
                 pass
 
 
+_HOSTS = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
+          "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n")  # Docker's, for --network none
+
+
+def _hosts_archive() -> bytes:
+    data = _HOSTS.encode()
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        entry = tarfile.TarInfo("hosts")
+        entry.size, entry.mode, entry.mtime = len(data), 0o644, int(time.time())
+        archive.addfile(entry, io.BytesIO(data))
+    return buffer.getvalue()
+
+
 class DockerSandbox(ShellSandbox):
     def __init__(self, config: DockerSandboxConfig, client: docker.DockerClient | None = None):
         self.config = config
@@ -174,8 +190,17 @@ class DockerSandbox(ShellSandbox):
             options["volumes"] = {str(config.workspace.resolve()): {"bind": WORKSPACE, "mode": "rw"}}
         if config.network != "none" and config.ports:
             options["ports"] = {f"{port}/tcp": ("127.0.0.1", None) for port in config.ports}
+        if config.network == "none":
+            # no network at all, so no network setup: inside, the same as --network none (only lo),
+            # and ~90 ms less of dockerd's work per container. Docker then writes no /etc/hosts:
+            # we put in the one it would have (see _HOSTS), so that localhost resolves.
+            del options["network_mode"]
+            options["network_disabled"] = True
         try:
-            self._container = client.containers.run(**options)
+            self._container = client.containers.create(**{k: v for k, v in options.items() if k != "detach"})
+            if config.network == "none":
+                self._container.put_archive("/etc", _hosts_archive())
+            self._container.start()
             if "ports" in options:  # host ports are known once started; nothing else needs a fresh look
                 self._container.reload()
         except (APIError, DockerException) as exc:
