@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     serial, parallel = statistics.median(timings[1]), statistics.median(timings[args.jobs])
     speedup = serial / parallel
     verdict = "meets" if speedup >= GOAL else "misses"
-    print(f"-j 1 {serial:.1f} s, -j {args.jobs} {parallel:.1f} s: speed-up {speedup:.2f}x on {os.cpu_count()} cores "
+    print(f"-j 1 {serial:.2f} s, -j {args.jobs} {parallel:.2f} s: speed-up {speedup:.3f}x on {os.cpu_count()} cores "
           f"({verdict} the goal of {GOAL}x)")
     return 0
 
