@@ -104,3 +104,23 @@ def test_lenient_parsing_where_a_server_did_not_constrain(content, expected):
 def test_unusable_answers_say_why(content, message):
     with pytest.raises(FormatError, match=message):
         parse_answer(content)
+
+
+def test_the_console_shows_each_answers_thought_not_its_json(tmp_path, eval_home, scripted_server, sandbox_image):
+    """What a person watching sees in json mode (the embedded model's): the thoughts as they stream,
+    the steps, prose as it came; never the JSON with its braces and escaped arguments."""
+    server = scripted_server([
+        {"content": '```json\n{"thought": "Start with the note.", "action": {"name": "write_file", "arguments": '
+                    '{"path": "n.txt", "content": "hi\\n"}}}\n```'},  # an unconstrained plan answer, fenced
+        {"content": "Sure! Counting now."},  # prose: a format error, shown as it came
+        act("bash", {"command": "wc -c < n.txt"}, "Count the \"bytes\"\nin n.txt."),
+        {"content": '{"action": {"name": "finish", "arguments": {"summary": "Wrote n.txt."}}, "thought": "All done."}'},
+    ])
+    result = run_cli(["run", "write a note", "--model", "openai:demo", "--tool-mode", "json", "-w", str(tmp_path)],
+                     cli_env(eval_home, server))
+    assert result.returncode == 0, result.stderr
+    shown = result.stdout
+    for text in ("Start with the note.", "Sure! Counting now.", 'Count the "bytes"\nin n.txt.', "All done.",
+                 "step 1 write_file n.txt", "step 2 bash", "Wrote n.txt."):
+        assert text in shown, f"{text!r} not shown:\n{shown}"
+    assert '"thought"' not in shown and '"action"' not in shown and "```" not in shown, shown

@@ -70,6 +70,7 @@ class ReplRenderer(ConsoleRenderer):
 
     # -- streamed text -------------------------------------------------------------
     def on_text(self, chunk: str) -> None:
+        chunk = self.visible(chunk)
         if not chunk:
             return
         self._streamed = True
@@ -96,6 +97,7 @@ class ReplRenderer(ConsoleRenderer):
 
     # -- events --------------------------------------------------------------------
     def __call__(self, event: Event) -> None:
+        self._thought = None  # any event ends the answer that was streaming
         if event.type == "model_called":
             content = None if self._streamed else (event.answer.get("content") or "")
             self._commit_stream(content)
@@ -108,6 +110,7 @@ class ReplRenderer(ConsoleRenderer):
         self._refresh(force=True)
 
     def _on_run_started(self, event: RunStarted) -> None:
+        self._json_answers = event.tool_mode == "json"
         self.plan = []  # the REPL's banner already said which model, sandbox and folder
         self.start_live()
 

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from ..events import (Event, FormatErrorEvent, ModelCalled, Notice, PlanUpdated, RunFinished, RunStarted,
                       ToolFinished, ToolStarted)
+from .thought_stream import ThoughtStream
 
 OUTPUT_LINES_SHOWN = 12  # per step, head and tail; the model and the record get more
 STATUS_STYLE = {"finished": "green", "limit": "yellow", "interrupted": "yellow", "error": "red"}
@@ -38,10 +39,21 @@ class ConsoleRenderer:
         self.console = console or Console(highlight=False)
         self.stream_text = stream_text
         self._streaming = False
+        self._json_answers = False  # --tool-mode json: show each answer's thought, not its JSON
+        self._thought: ThoughtStream | None = None  # the answer streaming now, in json mode
+
+    def visible(self, chunk: str) -> str:
+        """What to show of a streamed chunk: in json mode only the answer's thought."""
+        if not self._json_answers:
+            return chunk
+        if self._thought is None:
+            self._thought = ThoughtStream()
+        return self._thought.feed(chunk)
 
     # streamed model content arrives here, between events
     def on_text(self, chunk: str) -> None:
-        if self.stream_text and chunk:
+        chunk = self.visible(chunk) if self.stream_text else ""
+        if chunk:
             self._streaming = True
             self.console.print(Text(chunk, style="dim italic"), end="")
 
@@ -52,11 +64,19 @@ class ConsoleRenderer:
 
     def __call__(self, event: Event) -> None:
         self._end_stream()
+        thought, self._thought = self._thought, None
+        if event.type == "model_called" and self._json_answers and self.stream_text and (thought is None or thought.hidden):
+            self._show_thought(event.answer.get("content") or "")  # nothing of it streamed: its thought now
         handler = getattr(self, f"_on_{event.type}", None)
         if handler:
             handler(event)
 
+    def _show_thought(self, content: str) -> None:
+        if content.strip():
+            self.console.print(Text(cut_lines(content, 6), style="dim italic"))
+
     def _on_run_started(self, event: RunStarted) -> None:
+        self._json_answers = event.tool_mode == "json"
         model = event.model
         where = event.workspace.get("path") or event.sandbox.get("workdir")
         self.console.print(Text.assemble(
