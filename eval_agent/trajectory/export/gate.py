@@ -48,7 +48,10 @@ class SecretGate:
         self.plugin_names = scanner_plugins()
         self._settings = contextlib.ExitStack()
         self._settings.enter_context(transient_settings({"plugins_used": [{"name": n} for n in self.plugin_names]}))
-        self._patterns = [pattern for plugin in get_plugins() for pattern in getattr(plugin, "denylist", ())]
+        plugins = get_plugins()
+        self._patterns = [pattern for plugin in plugins for pattern in getattr(plugin, "denylist", ())]
+        # a plugin that finds secrets without patterns (none of detect-secrets' own today) sees every string
+        self._unfiltered = any(not getattr(plugin, "denylist", None) for plugin in plugins)
         # the plugins' patterns first, then the redaction formats: any hit sends a record down the exact path
         self._prefilter = PatternSet(self._patterns + SECRET_PATTERNS)
         self._scan_line = scan_line
@@ -76,7 +79,7 @@ class SecretGate:
         if not fresh:
             return record
         joined = "\n".join(fresh.values())  # detect-secrets scans line by line: a join adds no finding it would make
-        if not self._prefilter.candidates(joined) and not any(value in joined for value in self.redactor.values):
+        if not (self._unfiltered or self._prefilter.candidates(joined) or any(v in joined for v in self.redactor.values)):
             self._remember(fresh)
             return record
         return self._clean_value(record, run_id, "")
@@ -90,7 +93,7 @@ class SecretGate:
         if isinstance(value, str):
             return self._clean_text(value, run_id, where)
         if isinstance(value, dict):  # keys too: a tool call's arguments come from the model
-            return {self._clean_value(key, run_id, f"{where} (a key)"):
+            return {self._clean_value(key, run_id, f"{where or 'record'} (a key)"):
                     self._clean_value(item, run_id, f"{where}.{key}" if where else str(key)) for key, item in value.items()}
         if isinstance(value, (list, tuple)):
             return [self._clean_value(item, run_id, f"{where}[{index}]") for index, item in enumerate(value)]
@@ -114,7 +117,8 @@ class SecretGate:
         """The type of the first secret detect-secrets finds in `text`, else None."""
         self.scanned += 1
         plugins = len(self._patterns)
-        if any(self._patterns[index].search(text) for index in self._prefilter.candidates(text) if index < plugins):
+        if self._unfiltered or any(self._patterns[index].search(text)
+                                   for index in self._prefilter.candidates(text) if index < plugins):
             for line in text.splitlines():
                 for secret in self._scan_line(line):
                     return secret.type
