@@ -9,10 +9,8 @@ too large for arguments (the kernel caps one at 128 KiB) go by archive instead."
 from __future__ import annotations
 
 import base64
-import io
 import posixpath
 import shlex
-import tarfile
 import time
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from docker.errors import APIError, DockerException
 
 from ..errors import EnvironmentProblem
 from ..sandbox.engine import docker_client
+from ..sandbox.tar import tar_archive
 
 ROOT = "0:0"  # the verifier runs as root, as in Harbor and Terminal-Bench (capabilities still dropped)
 ARG_LIMIT = 96 * 1024  # base64 characters in one argument: under the kernel's 128 KiB per argument
@@ -103,12 +102,5 @@ def _copy_by_archive(container: str, folder: str, files: dict[str, Path], also_e
 
 
 def _archive(files: dict[str, Path]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for name, path in sorted(files.items()):
-            data = path.read_bytes()
-            info = tarfile.TarInfo(name)
-            info.size, info.mtime = len(data), int(time.time())
-            info.mode = 0o755 if path.stat().st_mode & 0o111 else 0o644
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
+    return tar_archive(((name, 0o755 if path.stat().st_mode & 0o111 else 0o644, path.read_bytes())
+                        for name, path in sorted(files.items())), mtime=int(time.time()))

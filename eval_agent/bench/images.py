@@ -13,7 +13,6 @@ import collections
 import hashlib
 import io
 import re
-import tarfile
 import threading
 from pathlib import Path
 from typing import Callable
@@ -24,6 +23,7 @@ from docker.utils.build import exclude_paths
 
 from ..errors import EnvironmentProblem
 from ..sandbox.engine import LABEL
+from ..sandbox.tar import tar_archive
 from .tasks import Task
 
 IMAGE_PREFIX = "eval-agent-task-"
@@ -186,14 +186,7 @@ def _digest(entries: list[tuple[str, int, bytes]], base_ids: list[str]) -> str:
 
 def _context_tar(entries: list[tuple[str, int, bytes]]) -> io.BytesIO:
     # fixed owners and times, so the engine's layer cache holds across checkouts
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for name, mode, data in entries:
-            info = tarfile.TarInfo(name)
-            info.size, info.mode = len(data), mode
-            tar.addfile(info, io.BytesIO(data))
-    buffer.seek(0)
-    return buffer
+    return io.BytesIO(tar_archive(entries))
 
 
 def _build(client: docker.DockerClient, task: Task, tag: str, digest: str, entries) -> None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import os
 import secrets
 import select
 import socket
 import struct
-import tarfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +20,7 @@ from .base import WORKSPACE, PortMapping, SandboxInfo
 from .engine import CONTAINER_PREFIX, LABEL, docker_client
 from .shell import SHELL_COMMAND, SIGNAL_COMMAND_SCRIPT, PersistentShell, ShellDied
 from .shell_sandbox import ShellSandbox
+from .tar import tar_archive
 
 DEFAULT_PORTS = (3000, 5000, 8000, 8001, 8002, 8080, 8888)
 # Host variables that may enter the sandbox; nothing else from the host environment does.
@@ -147,13 +146,7 @@ _HOSTS = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00
 
 
 def _hosts_archive() -> bytes:
-    data = _HOSTS.encode()
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        entry = tarfile.TarInfo("hosts")
-        entry.size, entry.mode, entry.mtime = len(data), 0o644, int(time.time())
-        archive.addfile(entry, io.BytesIO(data))
-    return buffer.getvalue()
+    return tar_archive([("hosts", 0o644, _HOSTS.encode())], mtime=int(time.time()))
 
 
 class DockerSandbox(ShellSandbox):

@@ -9,7 +9,6 @@ import io
 import os
 import shutil
 import subprocess
-import tarfile
 import tempfile
 import threading
 import time
@@ -23,6 +22,7 @@ from eval_agent.errors import EnvironmentProblem
 from eval_agent.resources import sandbox_image_dir
 
 from .engine import LABEL, docker_client
+from .tar import tar_archive
 
 IMAGE_REPO = "eval-agent-sandbox"
 HASH_LABEL = f"{LABEL}.context-hash"
@@ -66,14 +66,8 @@ def context_hash() -> str:
 def _context_tar() -> io.BytesIO:
     # Built in memory from the listed files only, with fixed metadata, so stray files (caches,
     # editor backups) neither reach the engine nor break its layer cache.
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for name, data in sorted(_context().items()):
-            info = tarfile.TarInfo(name)
-            info.size, info.mode = len(data), 0o755 if name.endswith(".sh") else 0o644
-            tar.addfile(info, io.BytesIO(data))
-    buffer.seek(0)
-    return buffer
+    return io.BytesIO(tar_archive((name, 0o755 if name.endswith(".sh") else 0o644, data)
+                                  for name, data in sorted(_context().items())))
 
 
 def _labels(image) -> dict:
