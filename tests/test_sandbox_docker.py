@@ -276,18 +276,28 @@ def test_background_server_answers_inside_and_through_the_published_port(sh, htt
     assert "GET / HTTP" in sh.run("cat /tmp/ea_http_8000.log", timeout=10).output
 
 
-def test_network_none_has_no_ports_and_no_route(client, tmp_path, sandbox, http_server):
+LOOPBACK_CHECK = ("getent hosts localhost && python3 -c \"import socket; s = socket.create_server(('localhost', 0)); "
+                  "socket.create_connection(s.getsockname()[:2]); print('loopback ok')\"")
+
+
+# /etc/hosts is put in two ways: a root shell writes it, for anyone else the engine unpacks it
+@pytest.mark.parametrize("who", ["workspace owner", "root without workspace"])
+def test_network_none_has_no_ports_and_no_route(client, tmp_path, sandbox, http_server, who):
     target_ip = client.containers.get(sandbox.name).attrs["NetworkSettings"]["IPAddress"]
     assert cases.http_get(f"http://{target_ip}:8000/")[0] == 200  # reachable on the bridge
+    as_root = who.startswith("root")
     config = DockerSandboxConfig(
-        image=IMAGE, workspace=owned_workspace(tmp_path, "ws"), network="none", session_id=new_session()
+        image=IMAGE, workspace=None if as_root else owned_workspace(tmp_path, "ws"), network="none",
+        user="0:0" if as_root else None, session_id=new_session(),
     )
     with DockerSandbox(config, client) as box:
+        assert box.run("id -u", timeout=10).output.strip() == ("0" if as_root else str(UID))
         assert box.info.ports == [] and box.info.network == "none"
         assert box.run("ls /sys/class/net", timeout=10).output.split() == ["lo"]
-        local = box.run("getent hosts localhost && python3 -c \"import socket; s = socket.create_server(('localhost', 0)); "
-                        "socket.create_connection(s.getsockname()[:2]); print('loopback ok')\"", timeout=10)
+        local = box.run(LOOPBACK_CHECK, timeout=10)
         assert local.exit_code == 0 and "localhost" in local.output and "loopback ok" in local.output, local
+        assert box.run("exit 3", timeout=10).shell_restarted  # a new shell finds the file as it was
+        assert box.run("wc -l < /etc/hosts", timeout=10).output.strip() == "6"  # Docker's six lines
         started = time.monotonic()
         cut = box.run(f"curl -sS -m 5 http://{target_ip}:8000/", timeout=15)
         assert cut.exit_code != 0 and "200" not in cut.output, cut

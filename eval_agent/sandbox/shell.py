@@ -117,8 +117,10 @@ class CommandInterrupted(KeyboardInterrupt):
 
 
 class PersistentShell:
-    def __init__(self, open_transport: Callable[[], Transport], workdir: str):
+    def __init__(self, open_transport: Callable[[], Transport], workdir: str, setup: str = ""):
+        """`setup`: bash lines the shell runs first, each time it is (re)started."""
         self._open_transport = open_transport
+        self._setup = setup
         self.workdir = workdir
         self._transport: Transport | None = None
         self._pid = 0
@@ -130,7 +132,7 @@ class PersistentShell:
         self._transport = self._open_transport()
         nonce = secrets.token_hex(8)
         self._transport.send(
-            (SHELL_SETUP + f"cd {shlex.quote(self.workdir)} && printf '__EA_PID_{nonce}_%s__\\n' $$\n").encode()
+            (SHELL_SETUP + self._setup + f"cd {shlex.quote(self.workdir)} && printf '__EA_PID_{nonce}_%s__\\n' $$\n").encode()
         )
         match, _ = self._read_until(re.compile(rb"__EA_PID_" + nonce.encode() + rb"_(\d+)__\n"), time.monotonic() + 30)
         if match is None:
