@@ -108,7 +108,7 @@ def test_a_model_that_solves_passes_and_one_that_fakes_the_reward_fails(tmp_path
 def test_the_oracle_copies_solution_files_and_tests_too_large_for_one_exec(tmp_path, eval_home, sandbox_image):
     from eval_agent.bench.container_files import ARG_LIMIT
 
-    folder = make_harbor_task(tmp_path / "tasks", f"large-tests-{secrets.token_hex(3)}")
+    folder = make_harbor_task(tmp_path / "tasks", "large-tests")  # one name: the image is cached, not left behind
     blob = secrets.token_bytes(ARG_LIMIT)  # over the limit once in base64: goes by archive
     (folder / "tests" / "data" / "blob.bin").parent.mkdir()
     (folder / "tests" / "data" / "blob.bin").write_bytes(blob)
