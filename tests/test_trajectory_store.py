@@ -54,6 +54,33 @@ def test_the_recorder_keeps_the_index_current_as_the_run_goes(tmp_path):
     assert header["format"] == "eval-agent.trajectory/1" and header["pid"] and header["host"]
 
 
+def test_parallel_recorders_on_a_new_home_all_reach_the_index(tmp_path, capsys):
+    """A parallel bench's workers open a fresh index at the same moment: each run gets its row,
+    and none prints that the index was not updated (the switch to WAL used to fail at once)."""
+    import threading
+
+    failures = []
+
+    def record(home, worker):
+        try:
+            recorder = Recorder(home, f"run-{worker}", "session")
+            recorder(started(f"run-{worker}"))
+            recorder.close()
+        except Exception as exc:  # a thread's exception would not fail the test by itself
+            failures.append(exc)
+
+    for trial in range(40):
+        home = tmp_path / f"home-{trial}"
+        workers = [threading.Thread(target=record, args=(home, worker)) for worker in range(4)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        with RunStore(home) as store:
+            assert sorted(run.run_id for run in store.runs()) == [f"run-{w}" for w in range(4)], trial
+    assert not failures and "not updated" not in capsys.readouterr().err
+
+
 def test_resolve_by_id_prefix_and_last(tmp_path):
     for index in range(3):
         write_run(tmp_path, SyntheticRun(run_id=f"2026-run-{index}", started_at=1_790_000_000 + index))

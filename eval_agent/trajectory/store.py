@@ -63,9 +63,23 @@ class RunStore:
         # (parallel bench runs) wait for each other instead of failing half-way
         self.db = sqlite3.connect(index_path(home), timeout=30, isolation_level=None)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
+        self._use_wal()
         self.db.execute("PRAGMA synchronous=NORMAL")  # the files are fsynced; the index can be rebuilt
         self._migrate()
+
+    def _use_wal(self, patience: float = 30.0) -> None:
+        # switching a new index to WAL can fail at once with "database is locked" while another
+        # process (a parallel bench's other worker) creates it too; SQLite's busy wait does not
+        # cover that switch, so it is tried again here
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def close(self) -> None:
         self.db.close()
