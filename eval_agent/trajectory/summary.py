@@ -114,7 +114,8 @@ def this_host() -> str:
 def process_started(pid: int) -> int | None:
     """The process's start time in clock ticks since boot (Linux), else None."""
     try:
-        stat = open(f"/proc/{pid}/stat", encoding="ascii").read()
+        with open(f"/proc/{pid}/stat", encoding="ascii") as file:
+            stat = file.read()
     except OSError:
         return None
     return int(stat.rsplit(")", 1)[1].split()[19])  # field 22; the name in () may hold spaces
