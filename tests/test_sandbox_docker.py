@@ -166,6 +166,7 @@ def test_container_carries_the_limits_and_hardening(client, sandbox):
     assert host["Memory"] == 4 * 1024**3
     assert host["NanoCpus"] == int(sandbox.config.cpus * 1e9)
     assert host["Init"] is True and host["Privileged"] is False
+    assert host["LogConfig"]["Type"] == "none"  # what commands print is not kept in the engine's logs
     assert attrs["Config"]["Labels"][LABEL] == "1"
     assert sandbox.info.ports and all(m.host_ip == "127.0.0.1" for m in sandbox.info.ports)
 
@@ -422,6 +423,22 @@ def test_failed_shell_start_leaves_no_container(client, image_without_bash):
     finally:
         for container in session_containers(client, session):
             container.remove(force=True)
+
+
+def test_the_containers_own_shell_reports_its_exit(fresh):
+    """The first shell is the container's main process, read through an attach: the end of that
+    shell is a line its wrapper prints, which must never be taken from, or mixed into, output."""
+    lookalike = fresh.run("printf '__EA_SHELL_EXITED_0123_1__\\n'; echo fine", timeout=10)
+    assert lookalike.output == "__EA_SHELL_EXITED_0123_1__\nfine\n" and not lookalike.shell_restarted
+    assert fresh.run("printf 'no newline_'", timeout=10).output == "no newline_"
+    assert fresh.run("python3 -m http.server 8001 > /tmp/server.log 2>&1 &", timeout=10).exit_code == 0
+    started = time.monotonic()
+    last = fresh.run("sleep 30 & printf 'last words_'; exit 7", timeout=20)  # the job keeps the stream open
+    assert (last.exit_code, last.output, last.shell_restarted) == (7, "last words_", True), last
+    assert time.monotonic() - started < 5 and not last.timed_out
+    probe = "python3 -c \"import urllib.request as u; print(u.urlopen('http://127.0.0.1:8001/', timeout=3).status)\""
+    assert fresh.run(probe, timeout=10).output == "200\n"  # the replacement shell finds the server alive
+    assert fresh.run("exit 9", timeout=10).exit_code == 9  # and the replacement's own exit is seen too
 
 
 @pytest.mark.parametrize("case", cases.SHARED_SANDBOX_CASES, ids=lambda case: case.__name__[5:])

@@ -1,13 +1,11 @@
-"""The Docker sandbox: one hardened container per session, with a persistent shell inside."""
+"""The Docker sandbox: one hardened container per session, whose main process is the persistent
+shell (see docker_transport)."""
 
 from __future__ import annotations
 
 import os
 import secrets
 import shlex
-import select
-import socket
-import struct
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +17,8 @@ from ..errors import EnvironmentProblem
 from ..trajectory.redact import SECRET_NAME
 from .base import WORKSPACE, PortMapping, SandboxInfo
 from .engine import CONTAINER_PREFIX, LABEL, docker_client
-from .shell import SHELL_COMMAND, SIGNAL_COMMAND_SCRIPT, PersistentShell, ShellDied
+from .docker_transport import DockerExecTransport, MainShellTransport, main_shell_command, new_nonce
+from .shell import PersistentShell, ShellDied
 from .shell_sandbox import ShellSandbox
 from .tar import tar_archive
 
@@ -74,74 +73,6 @@ def sandbox_user(workspace: Path | None) -> str | None:
     return f"{stat.st_uid}:{stat.st_gid}"
 
 
-class DockerExecTransport:
-    """A bash started with `docker exec -i`, spoken to over the engine's hijacked socket."""
-
-    def __init__(self, client: docker.DockerClient, container_id: str, user: str | None, workdir: str):
-        self._api = client.api
-        self._container_id = container_id
-        self._user = user or ""
-        exec_id = self._api.exec_create(
-            container_id, SHELL_COMMAND, stdin=True, stdout=True, stderr=True,
-            tty=False, user=self._user, workdir=workdir,
-        )["Id"]
-        self._exec_id = exec_id
-        response_socket = self._api.exec_start(exec_id, socket=True)
-        self._response_socket = response_socket  # keeps the HTTP response alive
-        self._sock: socket.socket = getattr(response_socket, "_sock", response_socket)
-        self._frames = b""  # multiplexed stream: 8-byte header (stream, size) then payload
-
-    def send(self, data: bytes) -> None:
-        self._sock.sendall(data)
-
-    def recv(self, timeout: float) -> bytes | None:
-        payload = self._take_frames()
-        if payload:
-            return payload
-        ready, _, _ = select.select([self._sock], [], [], max(timeout, 0))
-        while ready:
-            chunk = self._sock.recv(65536)
-            if not chunk:
-                return self._take_frames() or b""
-            self._frames += chunk
-            payload = self._take_frames()
-            if payload:
-                return payload
-            ready, _, _ = select.select([self._sock], [], [], max(timeout, 0))
-        return None
-
-    def _take_frames(self) -> bytes:
-        out = bytearray()
-        while len(self._frames) >= 8:
-            size = struct.unpack(">I", self._frames[4:8])[0]
-            if len(self._frames) < 8 + size:
-                break
-            out += self._frames[8 : 8 + size]
-            self._frames = self._frames[8 + size :]
-        return bytes(out)
-
-    def signal_command(self, mode: str, shell_pid: int, window: int) -> None:
-        exec_id = self._api.exec_create(
-            self._container_id, ["sh", "-c", SIGNAL_COMMAND_SCRIPT, "sh", mode, str(shell_pid), str(window)],
-            user=self._user,
-        )["Id"]
-        self._api.exec_start(exec_id)
-
-    def exit_code(self) -> int | None:
-        try:
-            state = self._api.exec_inspect(self._exec_id)
-        except (APIError, DockerException):
-            return -1
-        return None if state.get("Running") else state.get("ExitCode", -1)
-
-    def close(self) -> None:
-        for closer in (self._sock, self._response_socket):
-            try:
-                closer.close()
-            except OSError:
-                pass
-
-
 _HOSTS = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
           "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n")  # Docker's, for --network none
 
@@ -180,13 +111,15 @@ class DockerSandbox(ShellSandbox):
             ) from None
         user = config.user or sandbox_user(config.workspace)
         workdir = WORKSPACE if config.workspace else (image.attrs["Config"].get("WorkingDir") or "/")
+        nonce = new_nonce()
         options = dict(
-            image=config.image, command=["sleep", "infinity"], name=self.name, init=True,
+            image=config.image, command=main_shell_command(nonce), stdin_open=True, name=self.name, init=True,
             labels={LABEL: "1", f"{LABEL}.session": config.session_id or self.name,
                     f"{LABEL}.workspace": str(config.workspace or "")},
             environment=sandbox_env(config.extra_env), working_dir=workdir,
             cap_drop=["ALL"], security_opt=["no-new-privileges"], pids_limit=config.pids_limit,
             mem_limit=config.memory, nano_cpus=int(config.cpus * 1e9), network_mode=config.network,
+            log_config={"type": "none"},  # the shell's output is ours alone: no copy in the engine's logs
         )
         if user:
             options["user"] = user
@@ -203,26 +136,32 @@ class DockerSandbox(ShellSandbox):
             del options["network_mode"]
             options["network_disabled"] = True
             hosts_by_shell = _runs_as_root(user, image)
+        main_shell: list[MainShellTransport] = []
         try:
             self._container = client.containers.create(**options)
             if config.network == "none" and not hosts_by_shell:
                 self._container.put_archive("/etc", _hosts_archive())
+            main_shell.append(MainShellTransport(client, self._container.id, user, nonce))  # before start: misses nothing
             self._container.start()
             if "ports" in options:  # host ports are known once started; nothing else needs a fresh look
                 self._container.reload()
-        except (APIError, DockerException) as exc:
+        except BaseException as exc:  # Ctrl-C included: never leave the container behind
+            for transport in main_shell:
+                transport.close()
             self.close()
-            raise EnvironmentProblem(f"could not start the sandbox container: {exc}") from None
+            if isinstance(exc, (APIError, DockerException)):
+                raise EnvironmentProblem(f"could not start the sandbox container: {exc}") from None
+            raise
         self._info = SandboxInfo(
             kind="docker", workdir=workdir, image=config.image, image_id=image.id,
             container=self.name, network=config.network, user=user,
             limits={"memory": config.memory, "cpus": config.cpus, "pids": config.pids_limit},
             ports=self._port_mappings(),
         )
-        self._shell = PersistentShell(
-            lambda: DockerExecTransport(client, self._container.id, user, workdir), workdir,
-            setup=_HOSTS_BY_SHELL if hosts_by_shell else "",
-        )
+        def open_shell():  # the container's own shell first; one that replaces it, by exec
+            return main_shell.pop() if main_shell else DockerExecTransport(client, self._container.id, user, workdir)
+
+        self._shell = PersistentShell(open_shell, workdir, setup=_HOSTS_BY_SHELL if hosts_by_shell else "")
         try:
             self._shell.start()
         except BaseException as exc:  # Ctrl-C included: never leave the container behind
