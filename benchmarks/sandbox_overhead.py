@@ -1,7 +1,7 @@
 """Per-command overhead of the persistent shell against starting a process per command.
 
 A trivial command (`true`) is run, on one container in one run, three ways:
-  shell      DockerSandbox.run("true"): one write and one read on the open exec stream
+  shell      DockerSandbox.run("true"): one write and one read on the shell's open stream
   exec CLI   `docker exec CONTAINER true` (a subprocess per command, what most agents do)
   exec_run   the Docker SDK's container.exec_run(["true"]) (an exec per command, no CLI)
 and the medians are compared. Goal: the shell costs at most a tenth of a `docker exec` call.
