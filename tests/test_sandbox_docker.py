@@ -408,6 +408,17 @@ def image_without_bash(client):
     client.images.remove(tag, force=True)
 
 
+def test_an_image_with_an_entrypoint_still_gets_its_shell(client):
+    tag = f"eval-agent-test-entrypoint:{secrets.token_hex(4)}"
+    dockerfile = f'FROM {IMAGE}\nENTRYPOINT ["false"]\n'.encode()
+    client.images.build(fileobj=io.BytesIO(dockerfile), tag=tag, rm=True, forcerm=True)
+    try:
+        with DockerSandbox(DockerSandboxConfig(image=tag, session_id=new_session()), client) as box:
+            assert box.run("echo shell", timeout=10).output == "shell\n"
+    finally:
+        client.images.remove(tag, force=True)
+
+
 def test_failed_shell_start_leaves_no_container(client, image_without_bash):
     """A task image without bash: starting fails with an error the CLI can print in one line,
     and no container is left behind."""

@@ -114,6 +114,7 @@ class DockerSandbox(ShellSandbox):
         nonce = new_nonce()
         options = dict(
             image=config.image, command=main_shell_command(nonce), stdin_open=True, name=self.name, init=True,
+            entrypoint=[""],  # not the image's own (a task image may have one): it would be handed our command
             labels={LABEL: "1", f"{LABEL}.session": config.session_id or self.name,
                     f"{LABEL}.workspace": str(config.workspace or "")},
             environment=sandbox_env(config.extra_env), working_dir=workdir,
@@ -158,6 +159,7 @@ class DockerSandbox(ShellSandbox):
             limits={"memory": config.memory, "cpus": config.cpus, "pids": config.pids_limit},
             ports=self._port_mappings(),
         )
+
         def open_shell():  # the container's own shell first; one that replaces it, by exec
             return main_shell.pop() if main_shell else DockerExecTransport(client, self._container.id, user, workdir)
 
