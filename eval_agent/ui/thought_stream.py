@@ -19,7 +19,8 @@ class ThoughtStream:
     def __init__(self) -> None:
         self._buffer = ""
         self._kind: str | None = None  # "thought", "raw" (not JSON) or "hidden" (JSON without a leading thought)
-        self._start = 0  # where the thought's characters begin in the buffer
+        self._next = 0  # where the thought's next undecoded character is in the buffer
+        self._closed = False  # its closing quote has come: nothing more to show
         self._shown = 0  # characters of the thought given out so far
 
     @property
@@ -33,10 +34,10 @@ class ThoughtStream:
             self._decide()
         if self._kind == "raw":
             return chunk if self._shown else self._flush_raw()
-        if self._kind != "thought":
+        if self._kind != "thought" or self._closed:
             return ""
-        thought = _string_prefix(self._buffer, self._start)
-        new, self._shown = thought[self._shown:], len(thought)
+        new, self._next, self._closed = _string_part(self._buffer, self._next)
+        self._shown += len(new)
         return new
 
     def _decide(self) -> None:
@@ -54,7 +55,7 @@ class ThoughtStream:
         if not opened.startswith("{"):
             self._kind = "raw"
         elif (match := THOUGHT_START.match(self._buffer, offset)) is not None:
-            self._kind, self._start = "thought", match.end()
+            self._kind, self._next = "thought", match.end()
         elif len(opened) >= UNDECIDED_CHARS:
             self._kind = "hidden"
 
@@ -63,15 +64,16 @@ class ThoughtStream:
         return self._buffer
 
 
-def _string_prefix(text: str, start: int) -> str:
-    """The decoded characters of the JSON string that begins at `start`, as far as they are
-    complete (an escape cut in the middle waits for the next chunk); stops at its closing quote."""
+def _string_part(text: str, start: int) -> tuple[str, int, bool]:
+    """(characters, where decoding stopped, closed): the decoded characters of a JSON string from
+    `start` on, as far as they are complete (an escape cut in the middle waits for the next
+    chunk), and whether its closing quote was reached."""
     out: list[str] = []
     index = start
     while index < len(text):
         char = text[index]
         if char == '"':
-            break
+            return "".join(out), index, True
         if char != "\\":
             out.append(char)
             index += 1
@@ -93,14 +95,15 @@ def _string_prefix(text: str, start: int) -> str:
             if index + 12 > len(text):
                 break
             low = text[index + 6:index + 12]
-            if low.startswith("\\u") and _hex(low[2:]) is not None and 0xDC00 <= _hex(low[2:]) < 0xE000:
-                out.append(chr(0x10000 + ((value - 0xD800) << 10) + (_hex(low[2:]) - 0xDC00)))
+            second = _hex(low[2:]) if low.startswith("\\u") else None
+            if second is not None and 0xDC00 <= second < 0xE000:
+                out.append(chr(0x10000 + ((value - 0xD800) << 10) + (second - 0xDC00)))
                 index += 12
                 continue
             value = 0xFFFD
         out.append(chr(0xFFFD if 0xDC00 <= value < 0xE000 else value))
         index += 6
-    return "".join(out)
+    return "".join(out), index, False
 
 
 def _hex(text: str) -> int | None:
