@@ -51,9 +51,8 @@ def install_script(folder: str, files: dict[str, Path], also_empty: str | None =
         if len(args[-1]) > ARG_LIMIT:
             return None
         target = posixpath.join(folder, name)
-        mode = "755" if path.stat().st_mode & 0o111 else "644"
         steps.append(f"mkdir -p {shlex.quote(posixpath.dirname(target))} && "
-                     f'printf %s "${{{index}}}" | base64 -d > {shlex.quote(target)} && chmod {mode} {shlex.quote(target)}')
+                     f'printf %s "${{{index}}}" | base64 -d > {shlex.quote(target)} && chmod {_mode(path):o} {shlex.quote(target)}')
     if sum(map(len, args)) > ARGS_LIMIT:
         return None
     return "install() {\n  " + " &&\n  ".join(steps) + "\n}\n" + INSTALL_OR_REPORT, args
@@ -64,7 +63,7 @@ def copy_into(container: str, folder: str, files: dict[str, Path], also_empty: s
     large files an exec and an archive."""
     script = install_script(folder, files, also_empty)
     if script is None:
-        _copy_by_archive(container, folder, files, also_empty)
+        copy_by_archive(container, folder, files, also_empty)
         return
     try:
         output = exec_root(container, script[0] + "echo copied\n", args=script[1])
@@ -91,7 +90,8 @@ def _prepare(folder: str, also_empty: str | None) -> str:
     return step
 
 
-def _copy_by_archive(container: str, folder: str, files: dict[str, Path], also_empty: str | None) -> None:
+def copy_by_archive(container: str, folder: str, files: dict[str, Path], also_empty: str | None = None) -> None:
+    """Files too large for install_script: an exec empties the folders, an archive fills them."""
     try:
         output = exec_root(container, f"{_prepare(folder, also_empty)} && echo prepared")
         if output.strip() != "prepared":
@@ -102,5 +102,10 @@ def _copy_by_archive(container: str, folder: str, files: dict[str, Path], also_e
 
 
 def _archive(files: dict[str, Path]) -> bytes:
-    return tar_archive(((name, 0o755 if path.stat().st_mode & 0o111 else 0o644, path.read_bytes())
-                        for name, path in sorted(files.items())), mtime=int(time.time()))
+    return tar_archive(((name, _mode(path), path.read_bytes()) for name, path in sorted(files.items())),
+                       mtime=int(time.time()))
+
+
+def _mode(path: Path) -> int:
+    """0o755 for a file executable on the host, else 0o644."""
+    return 0o755 if path.stat().st_mode & 0o111 else 0o644

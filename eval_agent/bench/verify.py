@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from docker.errors import APIError, DockerException
 
 from ..errors import EnvironmentProblem
-from .container_files import copy_error, copy_into, exec_root, install_script
+from .container_files import copy_by_archive, copy_error, exec_root, install_script
 from .tasks import TESTS_DIR, Task
 
 VERIFIER_DIR = "/logs/verifier"
@@ -42,7 +42,7 @@ def verify(task: Task, sandbox) -> VerifyResult:
     try:
         install = install_script(TESTS_DIR, task.test_files, also_empty=VERIFIER_DIR)
         if install is None:  # too large to travel in the exec's arguments
-            copy_into(sandbox.name, TESTS_DIR, task.test_files, also_empty=VERIFIER_DIR)
+            copy_by_archive(sandbox.name, TESTS_DIR, task.test_files, also_empty=VERIFIER_DIR)
             install = ("", [])
         report = exec_root(sandbox.name, install[0] + _test_script(task, timeout), workdir=sandbox.workdir,
                            environment=task.test_env, args=install[1])
