@@ -13,11 +13,11 @@ from typing import Optional
 import typer
 from typer.exceptions import Abort as TyperAbort
 from typer.exceptions import TyperException
-from rich.console import Console
 from rich.text import Text
 
 from . import __version__
 from .errors import EvalAgentError, UsageError
+from .ui.terminal import console as terminal_console
 
 app = typer.Typer(
     help="eval-agent: a coding agent that works in a Docker sandbox and records every run as training data. "
@@ -27,7 +27,7 @@ app = typer.Typer(
 sandbox_app = typer.Typer(help="Build the sandbox image; list and remove eval-agent's containers.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
 
-err = Console(stderr=True, highlight=False)
+err = terminal_console(stderr=True)
 
 ModelOpt = typer.Option(None, "--model", "-m", help="PROVIDER:NAME, e.g. openai:gpt-4o-mini; scripted:FILE replays actions. Default: EVAL_AGENT_MODEL or the config file.")
 BaseUrlOpt = typer.Option(None, "--base-url", help="An OpenAI-compatible endpoint (vLLM, llama.cpp, Ollama, LM Studio); default OPENAI_BASE_URL.")
@@ -183,7 +183,7 @@ def sandbox_ls() -> None:
     for container in containers:
         table.add_row(container["name"], container["status"], container["image"], str(container["created"]),
                       container.get("workspace") or "")
-    Console().print(table)
+    terminal_console().print(table)
 
 
 @sandbox_app.command("prune")
@@ -208,7 +208,7 @@ def doctor(
     failures = 0
     for check in run_checks(settings):
         mark = "[green]ok[/green]  " if check.ok else "[red]FAIL[/red]"
-        Console(highlight=False).print(f"{mark} {check.name}: {check.detail}")
+        terminal_console().print(Text.from_markup(mark) + Text(f" {check.name}: {check.detail}"))
         failures += not check.ok
     raise typer.Exit(1 if failures else 0)
 

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..events import Event, ModelCalled, ToolStarted
+from ..ui.terminal import console as terminal_console
 from .report import AttemptResult
 
 
@@ -32,7 +33,7 @@ class Running:
 class Progress:
     def __init__(self, total: int, jobs: int, done_before: list[AttemptResult] | None = None,
                  console: Console | None = None, live: bool | None = None):
-        self.console = console or Console(stderr=True, highlight=False)
+        self.console = console or terminal_console(stderr=True)
         self.live_enabled = self.console.is_terminal if live is None else live
         self.total, self.jobs = total, jobs
         self.skipped = len(done_before or [])

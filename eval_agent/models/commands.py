@@ -19,7 +19,7 @@ def _size(path_or_bytes) -> str:
 @models_app.command("ls")
 def models_ls() -> None:
     """List the known models (installed or not) and any other GGUF files in the models folder, with size and license."""
-    from rich.console import Console
+    from ..ui.terminal import console as terminal_console
     from rich.table import Table
 
     from .weights import CATALOG, DEFAULT_MODEL, installed_path, models_dir
@@ -41,7 +41,7 @@ def models_ls() -> None:
     others = sorted(path for path in folder.glob("*.gguf") if path.name not in known_files) if folder.is_dir() else []
     for path in others:
         table.add_row(f"local:{path}", "yes", _size(path), "unknown", "a GGUF file of your own")
-    console = Console(highlight=False)
+    console = terminal_console()
     console.print(f"models in {folder}")
     console.print(table)
     for notice in notices:

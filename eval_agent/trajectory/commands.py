@@ -47,10 +47,7 @@ def traj_ls(
     json_output: bool = typer.Option(False, "--json", help="One JSON object per run on stdout (oldest first)."),
 ) -> None:
     """List recorded runs, oldest first (the latest --limit of them)."""
-    import json
-
-    from rich.console import Console
-
+    from ..ui.terminal import console as terminal_console, json_line
     from .export.filters import select_runs
     from .show import runs_table
     from .store import open_store, summary_json, sync
@@ -62,12 +59,12 @@ def traj_ls(
     shown = runs[-limit:] if limit > 0 else runs
     if json_output:
         for run in shown:
-            print(json.dumps(summary_json(run), ensure_ascii=False))
+            print(json_line(summary_json(run)))
         return
     if not runs:
         print("no runs recorded" + (" match these filters" if filters.checks() else " yet"))
         return
-    Console(highlight=False).print(runs_table(shown))
+    terminal_console().print(runs_table(shown))
     if len(shown) < len(runs):
         print(f"{len(shown)} of {len(runs)} runs shown (--limit 0 shows all)")
 
@@ -78,12 +75,11 @@ def traj_show(
     full: bool = typer.Option(False, "--full", help="Show whole observations and thoughts, not their first and last lines."),
 ) -> None:
     """Show a run step by step: request, plan, each action with its output, the outcome."""
-    from rich.console import Console
-
+    from ..ui.terminal import console as terminal_console
     from .reader import load_run
     from .show import show
 
-    show(load_run(_home(), run_id), Console(highlight=False), full=full)
+    show(load_run(_home(), run_id), terminal_console(), full=full)
 
 
 @traj_app.command("replay")
@@ -94,13 +90,13 @@ def traj_replay(
     """Re-run a run's actions in a fresh sandbox (workspace at the run's base commit) and report which observations differ.
 
     No model is called. Exit codes: 0 every observation is the same, 1 some differ, 2 usage error, 3 environment error."""
-    from rich.console import Console
     from rich.text import Text
 
+    from ..ui.terminal import console as terminal_console
     from .reader import load_run
     from .replay import replay
 
-    console = Console(highlight=False)
+    console = terminal_console()
     trajectory = load_run(_home(), run_id)
 
     def on_step(result) -> None:
@@ -174,9 +170,9 @@ def export(
     """Export recorded runs as a fine-tuning dataset, secrets redacted and scanned (detect-secrets).
 
     Every record passes the redaction gate; if detect-secrets still finds a secret, nothing is written and the run and field are named (exit code 1)."""
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from ..ui.terminal import console as terminal_console
     from .export import ExportOptions, TrajectoryFilters, export_runs
 
     options = ExportOptions(
@@ -185,7 +181,7 @@ def export(
         trajectory_filters=TrajectoryFilters(max_tokens=max_tokens, dedupe=dedupe, max_per_task=max_per_task, limit=limit),
         val_ratio=val_ratio, seed=seed, weight_failed_steps=weight_failed_steps)
     progress = Progress(TextColumn("exporting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                        console=Console(stderr=True), transient=True)
+                        console=terminal_console(stderr=True), transient=True)
     task_id = None
 
     def on_selected(count: int) -> None:

@@ -86,7 +86,7 @@ def show(trajectory: Trajectory, console: Console, full: bool = False) -> None:
         kind = event.get("type")
         if kind == "plan_updated":
             items = "\n".join(f"[{'x' if item.get('done') else ' '}] {item.get('text', '')}" for item in event.get("items", []))
-            console.print(Panel(items, title="plan", title_align="left", border_style="blue"))
+            console.print(Panel(Text(items), title="plan", title_align="left", border_style="blue"))
         elif kind == "tool_finished":
             step = event["step"]
             facts = [f"exit {event['exit_code']}"] if event.get("exit_code") is not None else []
@@ -107,7 +107,7 @@ def show(trajectory: Trajectory, console: Console, full: bool = False) -> None:
             console.print(Text(f"── {event.get('message', '')}", style="yellow"))
     finished = trajectory.finished
     if finished:
-        console.print(Panel(finished.get("summary") or finished.get("reason") or "", title=finished.get("status"),
+        console.print(Panel(Text(finished.get("summary") or finished.get("reason") or ""), title=Text(str(finished.get("status") or "")),
                             title_align="left", border_style=STATUS_STYLE.get(finished.get("status"), "white")))
     else:
         console.print(Text(f"incomplete: the record ends after {len(trajectory.events)} events "

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import TextIO
 
 from ..events import Event
+from .terminal import json_line
 
 
 class JsonLines:
@@ -14,5 +14,5 @@ class JsonLines:
         self.stream = stream or sys.stdout
 
     def __call__(self, event: Event) -> None:
-        self.stream.write(json.dumps(event.to_dict(), ensure_ascii=False) + "\n")
+        self.stream.write(json_line(event.to_dict()) + "\n")
         self.stream.flush()

@@ -15,6 +15,7 @@ from rich.text import Text
 from ..events import Event, ModelCalled, PlanUpdated, RunFinished, RunStarted, ToolStarted
 from ..plan import CHECKLIST_ITEM
 from .render import ConsoleRenderer, cut_lines, plan_text
+from .terminal import console as terminal_console
 
 STREAM_TAIL_LINES = 6  # of the answer being streamed, shown in the live region
 REFRESH_SECONDS = 0.05  # at most this often while text streams in
@@ -23,7 +24,7 @@ EDIT_LINES_SHOWN = 6
 
 class ReplRenderer(ConsoleRenderer):
     def __init__(self, console: Console | None = None):
-        super().__init__(console or Console(highlight=False), stream_text=True)
+        super().__init__(console or terminal_console(), stream_text=True)
         self.plan: list[dict] = []
         self._stream = ""
         self._streamed = False  # this model call sent text through on_text

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from ..events import (Event, FormatErrorEvent, ModelCalled, Notice, PlanUpdated, RunFinished, RunStarted,
                       ToolFinished, ToolStarted)
+from .terminal import console as terminal_console
 from .thought_stream import ThoughtStream
 
 OUTPUT_LINES_SHOWN = 12  # per step, head and tail; the model and the record get more
@@ -36,7 +37,7 @@ def cut_lines(text: str, keep: int = OUTPUT_LINES_SHOWN) -> str:
 
 class ConsoleRenderer:
     def __init__(self, console: Console | None = None, stream_text: bool = True):
-        self.console = console or Console(highlight=False)
+        self.console = console or terminal_console()
         self.stream_text = stream_text
         self._streaming = False
         self._json_answers = False  # --tool-mode json: show each answer's thought, not its JSON
