@@ -10,13 +10,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import __version__
+from . import __version__, repo_guard
 from .agent import Agent, Limits, Outcome
 from .config import Settings, home
 from .errors import EvalAgentError, ModelError, UsageError
 from .events import Event, Notice, RunFinished, RunStarted
+from .git_runner import HostGit
 from .models.registry import load_model
 from .prompts import Prompts
+from .repo_layout import locate
 from .sandbox.base import Sandbox
 from .sandbox.services import running_services
 from .tools.registry import default_tools, tool_schemas
@@ -66,6 +68,9 @@ class Session:
         self.recorder: Recorder | None = None
         self.agent: Agent | None = None
         self.resumed_from: str | None = None  # the recorded run whose conversation this one continues
+        self._closing: list = []  # helpers to close with the session (the git box)
+        self._image_ready = False
+        self._last_commit_problem = ""
 
     # -- lifecycle -------------------------------------------------------------------
     def __enter__(self) -> "Session":
@@ -97,8 +102,7 @@ class Session:
         if tool_mode == "auto":
             tool_mode = getattr(self.model, "default_tool_mode", "auto")
         if self.workspace_path is not None:
-            self.workspace = Workspace(self.workspace_path, run_id=self.id)
-            self.workspace.prepare()
+            self._open_workspace()
         if self.sandbox is None:
             self.sandbox = self._make_sandbox()
         self.sandbox.start()
@@ -108,9 +112,36 @@ class Session:
             limits=Limits(max_steps=settings.max_steps, max_cost=settings.max_cost, max_seconds=settings.max_seconds),
             tool_mode=tool_mode, on_text=self.on_text,
             system_variables=self._system_variables(),
-            commit_step=self.workspace.commit_step if self.workspace else None,
+            commit_step=self._commit_step if self.workspace else None,
             approve=self.approve,
         )
+
+    def _open_workspace(self) -> None:
+        """The workspace under git, every git command in the git box (a container of its own that
+        sees only the repository) unless the sandbox is local, where there is no boundary."""
+        layout = locate(self.workspace_path)
+        if self.settings.sandbox == "local":
+            runner = HostGit()
+        else:
+            from .sandbox.docker_sandbox import sandbox_user
+            from .sandbox.git_box import GitBox, box_mounts
+
+            runner = GitBox(self._sandbox_image(), box_mounts(layout), sandbox_user(self.workspace_path), self.id)
+            self._closing.append(runner)
+            runner.start()
+        self.workspace = Workspace(self.workspace_path, run_id=self.id, runner=runner, layout=layout)
+        self.workspace.prepare()
+        if self.workspace.disabled:
+            self.emit_outside(Notice(message=self.workspace.disabled, level="warning"))
+
+    def _sandbox_image(self) -> str:
+        """eval-agent's own sandbox image, built once if it is missing or out of date."""
+        from .sandbox.image import ensure_image, image_tag
+
+        if not self._image_ready:
+            ensure_image(log=lambda line: self.emit_outside(Notice(message=line)))
+            self._image_ready = True
+        return image_tag()
 
     def _make_sandbox(self) -> Sandbox:
         settings = self.settings
@@ -123,14 +154,9 @@ class Session:
             self.emit_outside(Notice(message=WARNING, level="warning"))
             return LocalSandbox(self.workspace_path, extra_env=extra_env)
         from .sandbox.docker_sandbox import DockerSandbox, DockerSandboxConfig
-        from .sandbox.image import ensure_image, image_tag
 
-        image = settings.image
-        if image is None:
-            image = image_tag()
-            ensure_image(log=lambda line: self.emit_outside(Notice(message=line)))
         return DockerSandbox(DockerSandboxConfig(
-            image=image, workspace=self.workspace_path, network=settings.network, memory=settings.memory,
+            image=settings.image or self._sandbox_image(), workspace=self.workspace_path, network=settings.network, memory=settings.memory,
             cpus=settings.cpus, pids_limit=settings.pids_limit, extra_env=extra_env, session_id=self.id,
         ))
 
@@ -146,6 +172,8 @@ class Session:
     def close(self) -> None:
         if self.sandbox is not None:
             self.sandbox.close()
+        while self._closing:
+            self._closing.pop().close()
         if self.recorder is not None:
             self.recorder.close()
 
@@ -168,11 +196,12 @@ class Session:
     def run(self, request: str, task: dict | None = None) -> RunResult:
         if not request.strip():
             raise UsageError("the request is empty: say what the agent should do")
+        base_commit = self.workspace.begin_request() if self.workspace else None  # may refuse: no record then
         run_id = new_id()
         if self.recorder is not None:
             self.recorder.close()
         self.recorder = Recorder(self.home, run_id, self.id)
-        base_commit = self.workspace.begin_request() if self.workspace else None
+        repo_before = repo_guard.snapshot(self.workspace_path) if self.workspace_path else None
         agent = self.agent
         self._emit(RunStarted(
             run_id=run_id, session_id=self.id, request=request, model=asdict(self.model.info),
@@ -186,11 +215,32 @@ class Session:
         except ModelError as exc:
             outcome = agent.outcome
             outcome.status, outcome.reason = "error", str(exc)
+            self._check_repository(repo_before)
             self._finish(run_id, outcome, [])
             raise
         services = [m.url for m in running_services(self.sandbox)] if outcome.status != "interrupted" else []
+        self._check_repository(repo_before)
         self._finish(run_id, outcome, services)
         return RunResult(run_id, outcome, self.recorder.path, services)
+
+    def _commit_step(self, step: int, description: str) -> str | None:
+        """The step's commit; a repository the agent left unusable for it (a merge half done, a
+        .git replaced) costs that commit and a warning, never the run."""
+        try:
+            return self.workspace.commit_step(step, description)
+        except EvalAgentError as exc:
+            if str(exc) != self._last_commit_problem:  # said once, not after every step
+                self._last_commit_problem = str(exc)
+                self._emit(Notice(message=f"step {step} is not committed: {exc}", level="warning"))
+            return None
+
+    def _check_repository(self, before: repo_guard.RepoState | None) -> None:
+        """Warns when the run changed the repository settings that the user's own git obeys."""
+        if before is None:
+            return
+        found = repo_guard.changes(before, repo_guard.snapshot(self.workspace_path))
+        if found:
+            self._emit(Notice(message=repo_guard.warning(self.workspace_path, found), level="warning"))
 
     def _finish(self, run_id: str, outcome: Outcome, services: list[str]) -> None:
         self._emit(RunFinished(

@@ -79,9 +79,11 @@ def json_events(stdout: str) -> list[dict]:
     return [json.loads(line) for line in stdout.splitlines() if line.strip()]
 
 
-def eval_agent_containers(session_id: str | None = None) -> list:
-    """eval-agent's containers; those of one session when given (other tests may run beside)."""
+def eval_agent_containers(session_id: str | None = None, role: str | None = None) -> list:
+    """eval-agent's containers; those of one session when given (other tests may run beside), of
+    one role (sandbox, or git: the session's git box) when given."""
     import docker
 
-    labels = ["eval-agent=1"] + ([f"eval-agent.session={session_id}"] if session_id else [])
+    labels = (["eval-agent=1"] + ([f"eval-agent.session={session_id}"] if session_id else [])
+              + ([f"eval-agent.role={role}"] if role else []))
     return docker.from_env().containers.list(all=True, filters={"label": labels})

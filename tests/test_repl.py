@@ -7,64 +7,18 @@ from __future__ import annotations
 import json
 import re
 import signal
-import sys
 import time
 from pathlib import Path
 
 import pexpect
-import pytest
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
 from conftest import PLAN, TODO_SCRIPT, bash, cli_env, eval_agent_containers, finish
 from eval_agent.ui.repl import ReplCompleter
+from repl_pty import ReplUnderPty, repls  # noqa: F401 - a fixture
 
-ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][A-Z0-9]|\x1b[=>78]|\r")
 DELETE_ENDPOINT = '@app.delete("/todos/<int:todo_id>")\ndef delete_todo(todo_id):\n    todos[:] = [t for t in todos if t["id"] != todo_id]\n    return "", 204\n\n\n'
-
-
-
-class ReplUnderPty:
-    """`eval-agent` in a pseudo-terminal; `expect` searches the screen text (escape codes removed)
-    from where the last match ended."""
-
-    def __init__(self, args: list[str], env: dict, cwd: Path):
-        env = {**env, "TERM": "xterm-256color", "PROMPT_TOOLKIT_NO_CPR": "1"}
-        self.child = pexpect.spawn(sys.executable, ["-m", "eval_agent", *args], env=env, cwd=str(cwd),
-                                   dimensions=(50, 120), encoding="utf-8", codec_errors="replace")
-        self.text, self.position = "", 0
-
-    def expect(self, pattern: str, timeout: float = 90) -> re.Match:
-        regex, deadline = re.compile(pattern), time.monotonic() + timeout
-        while True:
-            match = regex.search(self.text, self.position)
-            if match:
-                self.position = match.end()
-                return match
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no {pattern!r} on the screen; it ends with:\n{self.text[-3000:]}")
-            try:
-                self.text += ANSI.sub("", self.child.read_nonblocking(65536, timeout=0.2))
-            except pexpect.TIMEOUT:
-                continue
-            except pexpect.EOF:
-                if not regex.search(self.text, self.position):
-                    raise AssertionError(f"the REPL ended before {pattern!r}:\n{self.text[-3000:]}") from None
-
-    def prompt(self, timeout: float = 90) -> None:
-        self.expect(r"todo ›", timeout)
-
-    def send_line(self, line: str) -> None:
-        """Types a line and Enter (keys typed before the prompt is back wait in the terminal)."""
-        self.child.send(line)
-        time.sleep(0.2)
-        self.child.send("\r")
-
-    def wait_exit(self, timeout: float = 60) -> int:
-        self.expect(r"sandbox removed, record closed", timeout)
-        self.child.expect(pexpect.EOF, timeout=timeout)
-        self.child.close()
-        return self.child.exitstatus
 
 
 def records(home: Path) -> list[list[dict]]:
@@ -72,18 +26,6 @@ def records(home: Path) -> list[list[dict]]:
     runs = [[json.loads(line) for line in path.read_text().splitlines()]
             for path in (home / "trajectories").glob("*.jsonl")]
     return sorted(runs, key=lambda events: events[1]["time"])
-
-
-@pytest.fixture
-def repls():
-    """REPLs a failed test leaves running get SIGTERM, so their containers are removed too."""
-    started: list[ReplUnderPty] = []
-    yield started
-    for repl in started:
-        if repl.child.isalive():
-            repl.child.kill(signal.SIGTERM)
-            repl.child.expect(pexpect.EOF, timeout=30)
-        repl.child.close(force=True)
 
 
 def start_repl(repls: list, tmp_path: Path, eval_home: Path, server, *extra: str) -> tuple[ReplUnderPty, Path]:
@@ -149,7 +91,8 @@ def test_build_follow_up_diff_undo_exit(tmp_path, eval_home, scripted_server, sa
         repl.expect(re.escape(run[1]["run_id"]) + r"\.jsonl · [\d.]+ KB · \d+ events")
 
     session_id = runs[0][0]["session_id"]
-    assert len(eval_agent_containers(session_id)) == 1, "one container for the whole session"
+    assert len(eval_agent_containers(session_id, role="sandbox")) == 1, "one sandbox for the whole session"
+    assert len(eval_agent_containers(session_id, role="git")) == 1, "and one git box beside it"
     repl.send_line("/exit")
     assert repl.wait_exit() == 0
     assert not eval_agent_containers(session_id), "the container is removed on /exit"
@@ -158,15 +101,18 @@ def test_build_follow_up_diff_undo_exit(tmp_path, eval_home, scripted_server, sa
     assert "now add a DELETE /todos/<id> endpoint" in history and "/diff" in history
 
 
-def test_confirm_mode_reject_edit_approve_and_a_crash_in_one_request(tmp_path, eval_home, scripted_server, sandbox_image, repls):
+def test_confirm_mode_reject_edit_approve_a_half_done_merge_and_a_failing_request(tmp_path, eval_home, scripted_server, sandbox_image, repls):
     server = scripted_server([
         PLAN,
         bash("rm -rf notes"),
         bash("echo original"),
         bash("echo third-step"),
         finish("Did what you let me."),
-        PLAN,  # a request whose step leaves git half-way through a merge: the commit refuses
+        PLAN,  # a request whose step leaves git half-way through a merge: that step is not committed
         bash("echo x > stray.txt && touch .git/MERGE_HEAD"),
+        finish("left git mid-merge"),
+        PLAN,  # once the user sorted git out: the endpoint fails in the middle of a request
+        {"status": 400},
         PLAN,  # after /clear: a new conversation
         finish("fresh"),
         finish("resumed"),  # after /resume of the first run
@@ -208,10 +154,18 @@ def test_confirm_mode_reject_edit_approve_and_a_crash_in_one_request(tmp_path, e
     repl.send_line("/approve auto")
     repl.expect(r"approval: auto")
     repl.send_line("make a stray file")
-    repl.expect(r"the request stopped: the repository at .* is in the middle of a merge")
-    assert records(eval_home)[1][-1]["status"] == "error", "the crashed run's record still ends with its outcome"
+    repl.expect(r"step 1 is not committed: the repository at[\s\S]*?middle of a merge")
+    repl.expect(r"left git mid-merge")  # the run itself goes on to its end
+    repl.prompt()
+    repl.send_line("and now?")
+    repl.expect(r"the request did not start: the repository at[\s\S]*?middle of a merge")
+    assert len(records(eval_home)) == 2, "a request that did not start leaves no record"
 
     (workspace / ".git" / "MERGE_HEAD").unlink()  # the user sorts git out; the session goes on
+    repl.send_line("try again")
+    repl.expect(r"scripted error 400")
+    repl.prompt()
+    assert records(eval_home)[2][-1]["status"] == "error", "the failed run's record still ends with its outcome"
     repl.send_line("/clear")
     repl.expect(r"new conversation")
     repl.send_line("start over")
@@ -255,7 +209,7 @@ def test_ctrl_c_once_keeps_the_session_twice_exits(tmp_path, eval_home, scripted
     repl.expect(r"interrupted")
     repl.prompt()
     session_id = records(eval_home)[0][0]["session_id"]
-    assert len(eval_agent_containers(session_id)) == 1, "one Ctrl-C keeps the sandbox"
+    assert len(eval_agent_containers(session_id, role="sandbox")) == 1, "one Ctrl-C keeps the sandbox"
     time.sleep(2.5)
 
     repl.child.send("check you are alive")  # two lines: Esc Enter adds the second
@@ -285,7 +239,7 @@ def test_closing_the_terminal_removes_the_container(tmp_path, eval_home, scripte
     repl.send_line("sleep a while")
     repl.expect(r"sleep 60")
     session_id = records(eval_home)[0][0]["session_id"]
-    assert len(eval_agent_containers(session_id)) == 1
+    assert len(eval_agent_containers(session_id, role="sandbox")) == 1
     repl.child.kill(signal.SIGHUP)  # what closing the terminal window sends
     repl.child.expect(pexpect.EOF, timeout=60)
     repl.child.close()

@@ -1,4 +1,6 @@
-"""Workspace against real git repositories in tmp_path (no mocks: the git CLI does the work)."""
+"""Workspace against real git repositories in tmp_path (no mocks: the git CLI does the work), its
+git run in the git box (a real container, as with the Docker sandbox) and on the host (as with
+--sandbox local)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,10 @@ from pathlib import Path
 import pytest
 
 from eval_agent.errors import UsageError
+from eval_agent.git_runner import HostGit
+from eval_agent.repo_layout import locate
+from eval_agent.sandbox.docker_sandbox import sandbox_user
+from eval_agent.sandbox.git_box import GitBox, box_mounts
 from eval_agent.workspace import AGENT_EMAIL, SNAPSHOT_SUBJECT, Workspace
 
 
@@ -25,6 +31,26 @@ def hermetic_git(tmp_path, monkeypatch):
                 "GIT_DIR", "GIT_WORK_TREE", "GIT_CONFIG_COUNT", "EMAIL"):
         monkeypatch.delenv(key, raising=False)
     return home
+
+
+@pytest.fixture(params=["box", "host"])
+def open_ws(request, sandbox_image):
+    """Workspace(folder, ...) with its git in a git box, or on the host."""
+    boxes = []
+
+    def open_(folder: Path, run_id: str = "", **options) -> Workspace:
+        layout = locate(folder)
+        if request.param == "host":
+            return Workspace(folder, run_id, runner=HostGit(), layout=layout, **options)
+        box = GitBox(sandbox_image, box_mounts(layout), sandbox_user(folder.resolve()),
+                     f"test-ws-{os.getpid()}-{len(boxes)}-{id(request)}").start()
+        boxes.append(box)
+        return Workspace(folder, run_id, runner=box, layout=layout, **options)
+
+    open_.kind = request.param
+    yield open_
+    for box in boxes:
+        box.close()
 
 
 def git(cwd: Path, *args: str, check: bool = True, trust: bool = True) -> str:
@@ -58,11 +84,11 @@ def author(path: Path, rev: str = "HEAD") -> str:
     return git(path, "log", "-1", "--format=%an <%ae>|%cn <%ce>", rev).strip()
 
 
-def test_init_plain_folder_snapshots_existing_files_without_an_identity(tmp_path):
+def test_init_plain_folder_snapshots_existing_files_without_an_identity(tmp_path, open_ws):
     folder = tmp_path / "proj"
     folder.mkdir()
     (folder / "notes.txt").write_text("mine\n")
-    result = Workspace(folder, run_id="r1").prepare()
+    result = open_ws(folder, run_id="r1").prepare()
     assert result.initialized
     assert result.snapshot_commit == result.head == git(folder, "rev-parse", "HEAD").strip()
     # First an empty commit so HEAD exists, then the user's files in a commit of their own.
@@ -73,22 +99,22 @@ def test_init_plain_folder_snapshots_existing_files_without_an_identity(tmp_path
     assert git(folder, "status", "--porcelain") == ""
 
 
-def test_init_empty_folder_has_a_head(tmp_path):
+def test_init_empty_folder_has_a_head(tmp_path, open_ws):
     folder = tmp_path / "empty"
     folder.mkdir()
-    result = Workspace(folder).prepare()
+    result = open_ws(folder).prepare()
     assert result.initialized and result.snapshot_commit is None
     assert git(folder, "rev-list", "--count", "HEAD").strip() == "1"
     assert git(folder, "log", "-1", "--format=%s").strip() == "eval-agent: initialize repository"
 
 
-def test_user_changes_get_their_own_commit_before_any_agent_commit(tmp_path):
+def test_user_changes_get_their_own_commit_before_any_agent_commit(tmp_path, open_ws):
     repo = user_repo(tmp_path / "r", {"a.txt": "a\n", "b.txt": "b\n"})
     (repo / "a.txt").write_text("a edited\n")
     (repo / "b.txt").write_text("b staged\n")
     git(repo, "add", "b.txt")
     (repo / "new.txt").write_text("untracked\n")
-    ws = Workspace(repo, run_id="r2")
+    ws = open_ws(repo, run_id="r2")
     result = ws.prepare()
     assert not result.initialized
     snap = result.snapshot_commit
@@ -103,9 +129,9 @@ def test_user_changes_get_their_own_commit_before_any_agent_commit(tmp_path):
     assert author(repo, step).startswith("eval-agent <")
 
 
-def test_commit_step_names_the_step_and_returns_none_when_nothing_changed(tmp_path):
+def test_commit_step_names_the_step_and_returns_none_when_nothing_changed(tmp_path, open_ws):
     repo = user_repo(tmp_path / "r", {"a.txt": "a\n"})
-    ws = Workspace(repo, run_id="run-42")
+    ws = open_ws(repo, run_id="run-42")
     ws.prepare()
     ws.begin_request()
     head = ws.head
@@ -120,9 +146,9 @@ def test_commit_step_names_the_step_and_returns_none_when_nothing_changed(tmp_pa
     assert ws.commit_step(4, "nothing") is None
 
 
-def test_undo_removes_exactly_the_agents_last_change(tmp_path):
+def test_undo_removes_exactly_the_agents_last_change(tmp_path, open_ws):
     repo = user_repo(tmp_path / "r", {"keep.txt": "k\n", "gone.txt": "g\n"})
-    ws = Workspace(repo)
+    ws = open_ws(repo)
     ws.prepare()
     ws.begin_request()
     (repo / "a.py").write_text("v1\n")
@@ -147,9 +173,9 @@ def test_undo_removes_exactly_the_agents_last_change(tmp_path):
         ws.undo()
 
 
-def test_undo_refuses_when_the_last_commit_is_the_users(tmp_path):
+def test_undo_refuses_when_the_last_commit_is_the_users(tmp_path, open_ws):
     repo = user_repo(tmp_path / "r", {"a.txt": "a\n"})
-    ws = Workspace(repo)
+    ws = open_ws(repo)
     ws.prepare()
     with pytest.raises(UsageError, match="nothing to undo"):
         ws.undo()  # no agent commit in this session
@@ -165,9 +191,9 @@ def test_undo_refuses_when_the_last_commit_is_the_users(tmp_path):
 
 
 @pytest.mark.parametrize("edit", ["modify", "untracked"])
-def test_undo_refuses_when_the_user_edited_after_the_agents_commit(tmp_path, edit):
+def test_undo_refuses_when_the_user_edited_after_the_agents_commit(tmp_path, edit, open_ws):
     repo = user_repo(tmp_path / "r", {"a.txt": "a\n"})
-    ws = Workspace(repo)
+    ws = open_ws(repo)
     ws.prepare()
     (repo / "x.txt").write_text("agent\n")
     step = ws.commit_step(1, "write x.txt")
@@ -179,10 +205,10 @@ def test_undo_refuses_when_the_user_edited_after_the_agents_commit(tmp_path, edi
     assert target.read_text() == "the user's later work\n"
 
 
-def test_diff_since_begin_request_has_agent_changes_and_new_files_not_the_users_snapshot(tmp_path):
+def test_diff_since_begin_request_has_agent_changes_and_new_files_not_the_users_snapshot(tmp_path, open_ws):
     repo = user_repo(tmp_path / "r", {"app.py": "x = 1\n"})
     (repo / "app.py").write_text("x = 1\nuser_line = True\n")
-    ws = Workspace(repo)
+    ws = open_ws(repo)
     ws.prepare()
     base = ws.begin_request()
     (repo / "app.py").write_text("x = 1\nuser_line = True\nagent_line = True\n")
@@ -198,9 +224,9 @@ def test_diff_since_begin_request_has_agent_changes_and_new_files_not_the_users_
     assert ws.base == base
 
 
-def test_gitignored_files_are_not_committed(tmp_path):
+def test_gitignored_files_are_not_committed(tmp_path, open_ws):
     repo = user_repo(tmp_path / "r", {".gitignore": "*.log\nbuild/\n"})
-    ws = Workspace(repo)
+    ws = open_ws(repo)
     ws.prepare()
     ws.begin_request()
     (repo / "run.log").write_text("noise\n")
@@ -213,13 +239,13 @@ def test_gitignored_files_are_not_committed(tmp_path):
     assert ws.changed_files() == ["src.py"]
 
 
-def test_subfolder_of_a_larger_repo_limits_everything_to_the_folder(tmp_path):
+def test_subfolder_of_a_larger_repo_limits_everything_to_the_folder(tmp_path, open_ws):
     outer = user_repo(tmp_path / "big", {"top.txt": "top\n", "other/o.txt": "o\n", "sub/s.txt": "s\n"})
     (outer / "top.txt").write_text("top edited, uncommitted\n")
     (outer / "other" / "o.txt").write_text("o staged\n")
     git(outer, "add", "other/o.txt")
     (outer / "sub" / "s.txt").write_text("s edited\n")
-    ws = Workspace(outer / "sub")
+    ws = open_ws(outer / "sub")
     result = ws.prepare()
     assert not result.initialized
     assert not (outer / "sub" / ".git").exists()
@@ -238,16 +264,16 @@ def test_subfolder_of_a_larger_repo_limits_everything_to_the_folder(tmp_path):
         " M top.txt", "?? elsewhere.txt", "M  other/o.txt"]
 
 
-def test_folder_ignored_by_an_enclosing_repo_gets_its_own(tmp_path):
+def test_folder_ignored_by_an_enclosing_repo_gets_its_own(tmp_path, open_ws):
     home = user_repo(tmp_path / "dotfiles", {".gitignore": "*\n!.gitignore\n"})
     (home / "project").mkdir()
     (home / "project" / "main.py").write_text("x\n")
-    result = Workspace(home / "project").prepare()
+    result = open_ws(home / "project").prepare()
     assert result.initialized and (home / "project" / ".git").is_dir()
     assert files_in(home / "project") == {"main.py"}
 
 
-def test_merge_in_progress_is_refused(tmp_path):
+def test_merge_in_progress_is_refused(tmp_path, open_ws):
     repo = user_repo(tmp_path / "r", {"f.txt": "base\n"})
     git(repo, "checkout", "-q", "-b", "side")
     (repo / "f.txt").write_text("side\n")
@@ -259,14 +285,14 @@ def test_merge_in_progress_is_refused(tmp_path):
     assert (repo / ".git" / "MERGE_HEAD").exists()
     head = git(repo, "rev-parse", "HEAD")
     with pytest.raises(UsageError, match="middle of a merge") as err:
-        Workspace(repo).prepare()
+        open_ws(repo).prepare()
     assert "\n" not in str(err.value) and "git merge --abort" in str(err.value)
     assert git(repo, "rev-parse", "HEAD") == head
 
 
-def test_large_files_are_left_out_with_a_note(tmp_path):
+def test_large_files_are_left_out_with_a_note(tmp_path, open_ws):
     repo = user_repo(tmp_path / "r", {"a.txt": "a\n"})
-    ws = Workspace(repo, max_file_bytes=1000)
+    ws = open_ws(repo, max_file_bytes=1000)
     ws.prepare()
     (repo / "big.bin").write_bytes(b"\0" * 5000)
     (repo / "small.txt").write_text("ok\n")
@@ -280,7 +306,7 @@ def test_large_files_are_left_out_with_a_note(tmp_path):
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="chown to another uid needs root")
 @pytest.mark.parametrize("existing_repo", [True, False])
-def test_folder_owned_by_another_uid_works(tmp_path, existing_repo):
+def test_folder_owned_by_another_uid_works(tmp_path, existing_repo, open_ws):
     folder = tmp_path / "theirs"
     if existing_repo:
         user_repo(folder, {"a.txt": "a\n"})
@@ -291,7 +317,7 @@ def test_folder_owned_by_another_uid_works(tmp_path, existing_repo):
     subprocess.run(["chown", "-R", "12345:12345", str(folder)], check=True)
     if existing_repo:  # the situation is real: plain git refuses this repo
         assert "dubious ownership" in git(folder, "status", check=False, trust=False)
-    ws = Workspace(folder)
+    ws = open_ws(folder)
     result = ws.prepare()
     assert result.snapshot_commit is not None
     ws.begin_request()
@@ -303,14 +329,16 @@ def test_folder_owned_by_another_uid_works(tmp_path, existing_repo):
     assert ws.undo().files == ["b.txt"]
 
 
-def test_root_leaves_git_files_to_the_folders_owner(tmp_path):
+@pytest.mark.skipif(os.geteuid() != 0, reason="chown to another uid needs root")
+@pytest.mark.parametrize("open_ws", ["box"], indirect=True)  # local: git runs as the user running eval-agent
+def test_root_leaves_git_files_to_the_folders_owner(tmp_path, open_ws):
     """eval-agent run as root on a user's folder: .git and undone files stay the user's."""
     folder = tmp_path / "users-project"
     folder.mkdir()
     (folder / "a.txt").write_text("mine\n")
     os.chown(folder, 12345, 12345)
     os.chown(folder / "a.txt", 12345, 12345)
-    workspace = Workspace(folder, run_id="owner")
+    workspace = open_ws(folder, run_id="owner")
     workspace.prepare()
     workspace.begin_request()
     (folder / "a.txt").write_text("agent\n")

@@ -211,7 +211,8 @@ def list_containers(
     rows = []
     for container in _ours(client or docker_client(), all, labels):
         mounts = container.attrs.get("Mounts") or []
-        workspace = next((m.get("Source") for m in mounts if m.get("Destination") == "/workspace"), None)
+        workspace = next((m.get("Source") for m in mounts if m.get("Destination") == "/workspace"),
+                         container.labels.get(f"{LABEL}.workspace") or None)
         rows.append({
             "name": container.name,
             "id": container.short_id,

@@ -62,11 +62,10 @@ def replay(trajectory: Trajectory, image: str | None = None, log: Callable[[str]
     started = trajectory.started
     prompts = _prompts(started.get("prompts") or {})
     max_steps = (started.get("limits") or {}).get("max_steps")
-    if image is None:
-        image = image_tag()
-        ensure_image(log=log)
+    ensure_image(log=log)  # the git box's image, and the replay's own unless one is given
+    image = image or image_tag()
     with tempfile.TemporaryDirectory(prefix="eval-agent-replay-") as scratch:
-        workspace, note = _checkout(started.get("workspace") or {}, Path(scratch) / "workspace")
+        workspace, note = _checkout(started.get("workspace") or {}, Path(scratch) / "checkout", image_tag())
         report = ReplayReport(run_id=trajectory.run_id, workspace_note=note)
         sandbox = DockerSandbox(DockerSandboxConfig(image=image, workspace=workspace,
                                                     network=(started.get("sandbox") or {}).get("network", "bridge"),
@@ -105,31 +104,40 @@ def _prompts(record: dict) -> Prompts:
     return Prompts(None)
 
 
-def _checkout(workspace: dict, target: Path) -> tuple[Path | None, str]:
-    """A clone of the run's workspace at its base commit; an empty folder when that is gone."""
-    import git
+def _checkout(workspace: dict, target: Path, box_image: str) -> tuple[Path | None, str]:
+    """A clone of the run's workspace at its base commit; an empty folder when that is gone. The
+    workspace's repository was written by a sandbox: it is cloned and checked out in a git box
+    (sandbox/git_box.py) that sees it read-only, never by git on the host."""
+    from ..repo_layout import locate
+    from ..sandbox.docker_sandbox import sandbox_user
+    from ..sandbox.git_box import BoxMount, GitBox, box_mounts
+    from ..session import new_id
 
     path, commit = workspace.get("path"), workspace.get("base_commit")
     if not path:
         return None, "the run had no workspace folder: replaying in the image's own work folder"
     target.mkdir(parents=True)
+    empty = target / "empty"
+    empty.mkdir()
     if not commit:
-        return target, f"no base commit recorded for {path}: replaying in an empty folder"
+        return empty, f"no base commit recorded for {path}: replaying in an empty folder"
+    source = Path(path)
+    layout = locate(source) if source.is_dir() else None
+    if layout is None or layout.git_dir is None:
+        why = layout.refused if layout and layout.refused else "no repository there any more"
+        return empty, f"cannot check out {commit[:12]} from {path} ({why}): replaying in an empty folder"
+    mounts = [BoxMount(mount.host, writable=False) for mount in box_mounts(layout)] + [BoxMount(target)]
+    repo = target / "repo"
+    box = GitBox(box_image, mounts, sandbox_user(target), "replay-" + new_id()).start()
     try:
-        repo = git.Repo.clone_from(path, target, no_checkout=True)
-        repo.git.checkout(commit)
-    except (git.GitCommandError, git.NoSuchPathError, git.InvalidGitRepositoryError) as exc:
-        for child in target.iterdir() if target.exists() else []:
-            _remove_tree(child)
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        return target, f"cannot check out {commit[:12]} from {path} ({reason}): replaying in an empty folder"
-    return target, f"workspace: a fresh checkout of {path} at {commit[:12]}"
-
-
-def _remove_tree(path: Path) -> None:
-    import shutil
-
-    if path.is_dir():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
+        steps = (["git", "clone", "-q", "--no-local", "--no-checkout", "--", box.path(layout.common_dir or layout.git_dir),
+                  box.path(repo)], ["git", "-C", box.path(repo), "checkout", "-q", "--detach", commit])
+        for argv in steps:
+            done = box.run(argv, cwd=target)
+            if done.code != 0:
+                reason = done.err.strip().splitlines()[-1] if done.err.strip() else f"exit code {done.code}"
+                return empty, f"cannot check out {commit[:12]} from {path} ({reason}): replaying in an empty folder"
+    finally:
+        box.close()
+    # a folder inside a larger repository is replayed as the run saw it: that folder alone
+    return repo / layout.spec if layout.spec != "." else repo, f"workspace: a fresh checkout of {path} at {commit[:12]}"

@@ -4,7 +4,6 @@ seconds leaves (the sandbox is removed and the record closed on every way out)."
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import time
@@ -23,10 +22,12 @@ from rich.text import Text
 from ..config import Settings, home
 from ..errors import EvalAgentError
 from ..events import Event, RunFinished
+from ..repo_layout import entry_kind, list_dir
 from ..session import Session
 from . import slash
 from .approval import ConfirmApprover
 from .live_render import ReplRenderer
+from .terminal import console as terminal_console
 from .toolbar import SessionTally, toolbar_text
 
 try:
@@ -72,20 +73,17 @@ class ReplCompleter(Completer):
         if self.root is None or not word or not (complete_event.completion_requested or "/" in word or "." in word):
             return
         folder, _, prefix = word.rpartition("/")
-        base = (self.root / folder).resolve()
-        if not base.is_relative_to(self.root) or not base.is_dir():
+        if folder.startswith("/") or ".." in folder.split("/"):
             return
-        try:
-            entries = sorted(os.scandir(base), key=lambda entry: entry.name)
-        except OSError:
-            return
-        for entry in entries:
-            if entry.name == ".git" or not entry.name.startswith(prefix):
+        # the workspace is the sandbox's to write: names are read without following a link
+        for name in list_dir(self.root, folder):
+            if name == ".git" or not name.startswith(prefix):
                 continue
-            if entry.name.startswith(".") and not prefix.startswith("."):
+            if name.startswith(".") and not prefix.startswith("."):
                 continue
-            name = (folder + "/" if folder else "") + entry.name + ("/" if entry.is_dir() else "")
-            yield Completion(name, start_position=-len(word))
+            shown = (folder + "/" if folder else "") + name
+            is_dir = entry_kind(self.root, f"{folder}/{name}".strip("/")) == "dir"
+            yield Completion(shown + ("/" if is_dir else ""), start_position=-len(word))
 
 
 @contextmanager
@@ -123,7 +121,7 @@ class Repl:
     def __init__(self, settings: Settings, workspace: Path | None, approval: str = "auto",
                  console: Console | None = None):
         self.settings, self.workspace_path = settings, workspace
-        self.console = console or Console(highlight=False)
+        self.console = console or terminal_console()
         self.renderer = ReplRenderer(self.console)
         self.interrupts = InterruptTracker()
         self.approver = ConfirmApprover(self.console, pause=self.renderer.pause, resume=self.renderer.resume,
