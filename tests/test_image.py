@@ -12,6 +12,7 @@ from docker.errors import ImageNotFound, NotFound
 from eval_agent import __version__
 from eval_agent.errors import EnvironmentProblem
 from eval_agent.sandbox import image
+from eval_agent.sandbox.docker_sandbox import BASE_ENV
 from eval_agent.sandbox.engine import docker_client
 
 
@@ -70,15 +71,17 @@ def test_image_holds_the_tools_requests_need(client, image_id):
     ))
     assert "py-ok" in out and "venv-ok" in out
     assert "missing" not in out, out
-    assert "home=/tmp/home pwd=/workspace lang=C.UTF-8 pager=cat git_pager=cat" in out
+    # no HOME of its own: a task image built on it keeps its user's (root's, here)
+    assert "home=/root pwd=/workspace lang=C.UTF-8 pager=cat git_pager=cat" in out
 
 
 def test_any_uid_can_write_in_workspace_and_home(client, image_id):
+    """As the workspace sandbox runs it: any uid, with the HOME eval-agent gives it."""
     out = run(client, image_id, (
         "set -e; echo a > /workspace/f && echo b > $HOME/g && cat /workspace/f $HOME/g; id -u; "
         "git config --system --get-all safe.directory; "
         "cd /workspace && git init -q r && cd r && git status --short >/dev/null && echo git-ok"
-    ), user="12345:12345")
+    ), user="12345:12345", environment={"HOME": BASE_ENV["HOME"]})
     assert out.split() == ["a", "b", "12345", "*", "git-ok"]
 
 

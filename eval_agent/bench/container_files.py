@@ -20,7 +20,7 @@ from ..errors import EnvironmentProblem
 from ..sandbox.engine import docker_client
 from ..sandbox.tar import tar_archive
 
-ROOT = "0:0"  # the verifier runs as root, as in Harbor and Terminal-Bench (capabilities still dropped)
+ROOT = "0:0"  # the verifier runs as root, as in Harbor and Terminal-Bench
 ARG_LIMIT = 96 * 1024  # base64 characters in one argument: under the kernel's 128 KiB per argument
 ARGS_LIMIT = 1024 * 1024  # all of them: well under the usual 2 MiB for arguments and environment
 COPY_ERROR = "copy-error"  # the line `install` failures are reported on (base64), see INSTALL_OR_REPORT

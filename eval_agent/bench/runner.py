@@ -287,7 +287,7 @@ class BenchRunner:
             memory=f"{task.memory_mb}m" if task.memory_mb else settings.memory,
             cpus=task.cpus or settings.cpus, pids_limit=settings.pids_limit,
             ports=(),  # nobody on the host needs a bench task's ports; publishing them costs time
-            extra_env=extra_env, user=image.user or "0:0", session_id=session_id,
+            extra_env=extra_env, user=image.user or "0:0", session_id=session_id, hardened=False,
         ), self._stop)
 
 

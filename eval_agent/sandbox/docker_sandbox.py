@@ -49,6 +49,11 @@ class DockerSandboxConfig:
     extra_env: dict[str, str] = field(default_factory=dict)
     user: str | None = None  # "uid:gid"; default: see sandbox_user()
     session_id: str = ""
+    # True: the user's workspace sandbox, every capability dropped, HOME=/tmp/home, the user's uid.
+    # False: a bench task's own disposable world, run as its image says (its USER, the HOME of
+    # that user, its ENV) with Docker's default capabilities, as Terminal-Bench and Harbor tasks
+    # expect; no-new-privileges, the pids and memory limits and no Docker socket all the same.
+    hardened: bool = True
 
 
 def sandbox_env(extra: dict[str, str] | None = None, host_env: dict[str, str] | None = None) -> dict[str, str]:
@@ -59,6 +64,16 @@ def sandbox_env(extra: dict[str, str] | None = None, host_env: dict[str, str] | 
     env.update({name: host_env[name] for name in ENV_ALLOW_LIST if name in host_env})
     env.update(extra or {})
     return {name: value for name, value in env.items() if not SECRET_NAME.search(name)}
+
+
+def task_env(image_env: list[str], extra: dict[str, str] | None = None) -> dict[str, str]:
+    """A task container's environment: the image's own, plus our defaults only where the image
+    sets nothing, never our HOME (the user's, from the image's passwd, is the task's), and extras."""
+    ours = {name: value for name, value in sandbox_env().items() if name != "HOME"}
+    given = {entry.split("=", 1)[0] for entry in image_env}
+    env = {name: value for name, value in ours.items() if name not in given}
+    env.update({name: value for name, value in (extra or {}).items() if not SECRET_NAME.search(name)})
+    return env
 
 
 def sandbox_user(workspace: Path | None) -> str | None:
@@ -115,13 +130,16 @@ class DockerSandbox(ShellSandbox):
         options = dict(
             image=config.image, command=main_shell_command(nonce), stdin_open=True, name=self.name, init=True,
             entrypoint=[""],  # not the image's own (a task image may have one): it would be handed our command
-            labels={LABEL: "1", f"{LABEL}.session": config.session_id or self.name,
+            labels={LABEL: "1", f"{LABEL}.session": config.session_id or self.name, f"{LABEL}.role": "sandbox",
                     f"{LABEL}.workspace": str(config.workspace or "")},
-            environment=sandbox_env(config.extra_env), working_dir=workdir,
-            cap_drop=["ALL"], security_opt=["no-new-privileges"], pids_limit=config.pids_limit,
+            environment=sandbox_env(config.extra_env) if config.hardened
+            else task_env(image.attrs["Config"].get("Env") or [], config.extra_env),
+            working_dir=workdir, security_opt=["no-new-privileges"], pids_limit=config.pids_limit,
             mem_limit=config.memory, nano_cpus=int(config.cpus * 1e9), network_mode=config.network,
             log_config={"type": "none"},  # the shell's output is ours alone: no copy in the engine's logs
         )
+        if config.hardened:
+            options["cap_drop"] = ["ALL"]
         if user:
             options["user"] = user
         if config.workspace:
