@@ -4,11 +4,13 @@ engine through its socket."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -97,6 +99,9 @@ def test_ordinary_user_builds_and_runs_from_a_plain_install(installed_venv, ordi
 
 
 def test_the_agent_image_drives_the_hosts_engine(tmp_path, sandbox_image):
+    """eval-agent in its own image, talking to the host's engine through the socket: it works, and
+    the containers it starts (the sandbox and the git box) get neither the socket, nor a host path
+    but the workspace, nor a capability, nor privileges; the escape suite's rule holds there too."""
     wheels = ROOT / "build" / "wheels"
     shutil.rmtree(wheels, ignore_errors=True)
     built = sh(sys.executable, "-m", "pip", "wheel", "-q", "-w", str(wheels), str(ROOT))
@@ -113,6 +118,58 @@ def test_the_agent_image_drives_the_hosts_engine(tmp_path, sandbox_image):
         assert any(line.startswith("ok") and "sandbox image" in line for line in lines), doctor.stdout
         assert any("FAIL" in line and "model" in line for line in lines), "doctor reports the missing script"
         assert doctor.returncode == 1
+
+        workspace = tmp_path / "project"
+        workspace.mkdir()
+        look = ("ls -l /var/run/docker.sock /run/docker.sock 2>&1; grep CapEff /proc/self/status; "
+                "awk '$5 != \"/\" {print \"mount\", $5}' /proc/self/mountinfo; echo checked > seen.txt; sleep 2")
+        (workspace / "script.json").write_text(json.dumps([
+            {"content": "- [ ] look around"}, {"tool": "bash", "args": {"command": look}},
+            {"tool": "finish", "args": {"summary": "looked"}}]))
+        seen: dict[str, dict] = {}
+        stop = threading.Event()
+        watcher = threading.Thread(target=_watch_containers, args=(str(workspace), seen, stop), daemon=True)
+        watcher.start()
+        try:
+            run = sh("docker", "run", "--rm", "-v", "/var/run/docker.sock:/var/run/docker.sock",
+                     "-v", f"{workspace}:{workspace}", "-w", str(workspace), tag, "run", "look around",
+                     "--model", f"scripted:{workspace}/script.json", "--json", timeout=300)
+        finally:
+            stop.set()
+            watcher.join(10)
+        assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+        output = next(e for e in json_events(run.stdout) if e["type"] == "tool_finished")["full_output"]
+        assert "No such file" in output and "docker.sock" in output, output
+        assert "CapEff:\t0000000000000000" in output, "the sandbox holds no capability"
+        assert (workspace / "seen.txt").read_text() == "checked\n"
+        assert "eval-agent step 1" in subprocess.run(["git", "-C", str(workspace), "log", "--format=%s"],
+                                                     capture_output=True, text=True).stdout
+        assert {info["role"] for info in seen.values()} == {"sandbox", "git"}, seen
+        for name, info in seen.items():
+            assert not info["privileged"] and info["cap_drop"] == ["ALL"], (name, info)
+            assert "no-new-privileges" in info["security_opt"], (name, info)
+            assert not info["devices"], (name, info)
+            for source in info["sources"]:
+                assert "docker.sock" not in source, (name, source)
+                assert source == str(workspace) or source.startswith(str(workspace) + "/"), (name, source)
     finally:
         sh("docker", "rmi", "-f", tag)
         shutil.rmtree(wheels, ignore_errors=True)
+
+
+def _watch_containers(workspace: str, seen: dict, stop: threading.Event) -> None:
+    """Records how every eval-agent container of `workspace` is configured while it runs."""
+    import docker
+
+    client = docker.from_env()
+    while not stop.is_set():
+        for container in client.containers.list(filters={"label": "eval-agent=1"}, ignore_removed=True):
+            if container.labels.get("eval-agent.workspace") != workspace or container.name in seen:
+                continue
+            host = container.attrs["HostConfig"]
+            seen[container.name] = {
+                "role": container.labels.get("eval-agent.role"), "privileged": host.get("Privileged"),
+                "cap_drop": host.get("CapDrop"), "security_opt": host.get("SecurityOpt") or [],
+                "devices": host.get("Devices") or [],
+                "sources": [m.get("Source", "") for m in container.attrs.get("Mounts") or []]}
+        stop.wait(0.2)
