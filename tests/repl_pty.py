@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-import signal
 import sys
 import time
 from pathlib import Path
 
 import pexpect
-import pytest
 
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][A-Z0-9]|\x1b[=>78]|\r")
 
@@ -59,15 +57,3 @@ class ReplUnderPty:
         self.child.expect(pexpect.EOF, timeout=timeout)
         self.child.close()
         return self.child.exitstatus
-
-
-@pytest.fixture
-def repls():
-    """REPLs a failed test leaves running get SIGTERM, so their containers are removed too."""
-    started: list[ReplUnderPty] = []
-    yield started
-    for repl in started:
-        if repl.child.isalive():
-            repl.child.kill(signal.SIGTERM)
-            repl.child.expect(pexpect.EOF, timeout=30)
-        repl.child.close(force=True)

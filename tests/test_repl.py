@@ -16,7 +16,7 @@ from prompt_toolkit.document import Document
 
 from conftest import PLAN, TODO_SCRIPT, bash, cli_env, eval_agent_containers, finish
 from eval_agent.ui.repl import ReplCompleter
-from repl_pty import ReplUnderPty, repls  # noqa: F401 - a fixture
+from repl_pty import ReplUnderPty
 
 DELETE_ENDPOINT = '@app.delete("/todos/<int:todo_id>")\ndef delete_todo(todo_id):\n    todos[:] = [t for t in todos if t["id"] != todo_id]\n    return "", 204\n\n\n'
 

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PLAN, bash, cli_env, finish
-from escape_kit import canary, scripted_session  # noqa: F401 - fixtures
-from repl_pty import ReplUnderPty, repls  # noqa: F401 - a fixture
+from repl_pty import ReplUnderPty
 
 FILE_CHANGE = bash("echo one >> a.txt && echo two >> notes.md")
 

@@ -12,7 +12,6 @@ import sys
 import pytest
 
 from conftest import bash
-from escape_kit import canary, scripted_session  # noqa: F401 - fixtures
 from eval_agent.trajectory.recorder import trajectories_dir
 
 SECRET = "host-secret-7d3f9a1c"

@@ -12,9 +12,8 @@ import sys
 
 import pexpect
 
-from conftest import PLAN, bash, cli_env, finish, run_cli
-from escape_kit import script_file
-from repl_pty import ReplUnderPty, repls  # noqa: F401 - a fixture
+from conftest import PLAN, bash, cli_env, finish, run_cli, script_file
+from repl_pty import ReplUnderPty
 from eval_agent.bench.progress import Progress
 from eval_agent.bench.report import AttemptResult
 from eval_agent.ui.terminal import console, json_line, printable
