@@ -6,24 +6,30 @@ It sees only the folders it is given (the workspace, and the repository's own fo
 lies above the workspace), under a random root that the agent's container cannot name; it has no
 network, no capability, no privilege escalation and a read-only root file system, runs as the
 workspace's owner (so what git writes there is theirs, with no chown on the host), and idles
-until eval-agent asks it for a command (`docker exec`, ~60 ms each). Whatever a poisoned
-repository makes git run, it runs in here, where it can reach nothing the sandbox could not."""
+with a persistent shell as its main process (sandbox/shell.py), through which each command costs
+one write and one read, not a `docker exec`. Whatever a poisoned repository makes git run, it runs
+in here, where it can reach nothing the sandbox could not."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import secrets
-import socket
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
 import docker
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
-from docker.utils.socket import consume_socket_output, demux_adaptor, frames_iter
 
 from ..errors import EnvironmentProblem
 from ..git_runner import GIT_TIMEOUT, GitResult, git_environment
 from ..repo_layout import RepoLayout
+from .docker_transport import DockerExecTransport, MainShellTransport, main_shell_command, new_nonce
 from .engine import CONTAINER_PREFIX, LABEL, docker_client
+from .shell import PersistentShell, ShellDied
+
+OUTPUT_CAP = 512 * 1024 * 1024  # git's output comes back whole (base64), up to this
 
 BOX_ENV = {"HOME": "/tmp/home", "LANG": "C.UTF-8", "GIT_PAGER": "cat", "PAGER": "cat", "TERM": "dumb"}
 
@@ -58,7 +64,7 @@ class GitBox:
         self.session_id = session_id
         self._root = f"/eval-agent-{secrets.token_hex(8)}"  # unknown to the agent's container
         self._client = client
-        self._container_id: str | None = None
+        self._shell: PersistentShell | None = None
 
     def path(self, host_path: Path) -> str:
         return self._root + str(host_path)
@@ -67,9 +73,10 @@ class GitBox:
         client = self._client = self._client or docker_client()
         volumes = {str(mount.host): {"bind": self.path(mount.host), "mode": "rw" if mount.writable else "ro"}
                    for mount in self.mounts}
+        nonce, first_shell = new_nonce(), []
         try:
             container = client.containers.create(
-                self.image, ["sleep", "infinity"], entrypoint=[""], name=self.name, init=True,
+                self.image, main_shell_command(nonce), entrypoint=[""], name=self.name, init=True, stdin_open=True,
                 user=self.user or "", environment=BOX_ENV, volumes=volumes, working_dir="/",
                 network_disabled=True, cap_drop=["ALL"], security_opt=["no-new-privileges"],
                 read_only=True, tmpfs={"/tmp": "rw,nosuid,nodev,size=256m"},
@@ -77,63 +84,63 @@ class GitBox:
                 labels={LABEL: "1", f"{LABEL}.session": self.session_id, f"{LABEL}.role": "git",
                         f"{LABEL}.workspace": str(self.mounts[0].host) if self.mounts else ""},
             )
-            self._container_id = container.id
+            first_shell.append(MainShellTransport(client, container.id, self.user, nonce))  # before start
             container.start()
+
+            def open_shell():  # the container's own shell first; one that replaces it, by exec
+                return first_shell.pop() if first_shell else DockerExecTransport(client, container.id, self.user, "/")
+
+            self._shell = PersistentShell(open_shell, "/")
+            self._shell.start()
         except ImageNotFound:
             self.close()
             raise EnvironmentProblem(f"sandbox image {self.image} is missing: build it with "
                                      "`eval-agent sandbox build`") from None
         except BaseException as exc:  # Ctrl-C included: never leave the container behind
+            for transport in first_shell:
+                transport.close()
             self.close()
-            if isinstance(exc, (APIError, DockerException)):
+            if isinstance(exc, (APIError, DockerException, ShellDied)):
                 raise EnvironmentProblem(f"could not start the git box for the workspace: {exc}") from None
             raise
         return self
 
     def run(self, argv: list[str], *, cwd: Path, env: dict[str, str] | None = None,
             input: bytes | None = None) -> GitResult:
-        if self._container_id is None:
+        if self._shell is None:
             raise EnvironmentProblem("the git box is not running")
-        api = self._client.api
-        command = ["timeout", "-k", "5", str(int(GIT_TIMEOUT)), *argv]  # a filter that never returns
+        assignments = " ".join(shlex.quote(f"{key}={value}") for key, value in {**git_environment(), **(env or {})}.items())
+        delimiter = f"__EA_IN_{secrets.token_hex(6)}"
+        feed = (f"base64 -d > \"$in\" <<'{delimiter}'\n{base64.encodebytes(input).decode()}{delimiter}\n"
+                if input else "")
+        # stdout and stderr apart, each as one base64 line, then the exit code
+        command = (f"in=$(mktemp) out=$(mktemp) err=$(mktemp)\n{feed}"
+                   f"(cd {shlex.quote(self.path(cwd))} && exec env {assignments} {shlex.join(argv)}) "
+                   f"< \"$in\" > \"$out\" 2> \"$err\"; code=$?\n"
+                   f"base64 -w0 < \"$out\"; echo; base64 -w0 < \"$err\"; echo; echo $code; rm -f \"$in\" \"$out\" \"$err\"")
         try:
-            exec_id = api.exec_create(self._container_id, command, stdin=input is not None, user=self.user or "",
-                                      environment={**git_environment(), **(env or {})},
-                                      workdir=self.path(cwd))["Id"]
-            if input is None:
-                out, err = api.exec_start(exec_id, demux=True)
-            else:
-                out, err = _exchange(api.exec_start(exec_id, socket=True), input)
-            code = api.exec_inspect(exec_id).get("ExitCode")
-        except (APIError, DockerException, OSError) as exc:
+            result = self._shell.run(command, GIT_TIMEOUT, output_cap=OUTPUT_CAP)
+        except (ShellDied, APIError, DockerException, OSError) as exc:
             raise EnvironmentProblem(f"the git box did not answer: {exc}") from None
-        return GitResult(-1 if code is None else code, (out or b"").decode("utf-8", errors="surrogateescape"),
-                         (err or b"").decode("utf-8", errors="replace"))
+        if result.timed_out:
+            return GitResult(124, "", f"{argv[0]} did not finish within {GIT_TIMEOUT:.0f} s")
+        try:
+            out, err, code = result.output.rstrip("\n").split("\n")[-3:]
+            return GitResult(int(code), base64.b64decode(out).decode("utf-8", errors="surrogateescape"),
+                             base64.b64decode(err).decode("utf-8", errors="replace"))
+        except (ValueError, binascii.Error):
+            raise EnvironmentProblem(f"the git box answered in a way eval-agent cannot read: "
+                                     f"{result.output[-200:]!r}") from None
 
     def close(self) -> None:
-        client, self._container_id = self._client, None
-        if client is None:
+        shell, self._shell = self._shell, None
+        if shell is not None:
+            shell.close()
+        if self._client is None:
             return
         try:
-            client.api.remove_container(self.name, force=True)
+            self._client.api.remove_container(self.name, force=True)
         except NotFound:
             pass
         except (APIError, DockerException):
             pass  # `eval-agent sandbox prune` removes what is left
-
-
-def _exchange(response, data: bytes) -> tuple[bytes | None, bytes | None]:
-    """Writes `data` to an exec's stdin, closes it, and reads its stdout and stderr to the end."""
-    raw = getattr(response, "_sock", response)
-    raw.settimeout(GIT_TIMEOUT + 30)
-    try:
-        raw.sendall(data)
-        raw.shutdown(socket.SHUT_WR)
-        frames = (demux_adaptor(*frame) for frame in frames_iter(raw, tty=False))
-        return consume_socket_output(frames, demux=True)
-    finally:
-        for closer in (raw, response):
-            try:
-                closer.close()
-            except OSError:
-                pass
