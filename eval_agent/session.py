@@ -156,8 +156,8 @@ class Session:
         from .sandbox.docker_sandbox import DockerSandbox, DockerSandboxConfig
 
         return DockerSandbox(DockerSandboxConfig(
-            image=settings.image or self._sandbox_image(), workspace=self.workspace_path, network=settings.network, memory=settings.memory,
-            cpus=settings.cpus, pids_limit=settings.pids_limit, extra_env=extra_env, session_id=self.id,
+            image=settings.image or self._sandbox_image(), workspace=self.workspace_path, network=settings.network,
+            memory=settings.memory, cpus=settings.cpus, pids_limit=settings.pids_limit, extra_env=extra_env, session_id=self.id,
         ))
 
     def _system_variables(self) -> dict:

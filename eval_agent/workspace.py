@@ -70,8 +70,6 @@ git update-ref -m "commit: $1" HEAD "$commit" "$parent" && stage && echo "$commi
 WORKTREE_TREE_SCRIPT = STAGE + 'echo "$tree"\n'
 
 
-
-
 @dataclass
 class PrepareResult:
     initialized: bool  # True when we ran `git init` or made the first commit of an empty history
