@@ -9,16 +9,12 @@ repo_layout's link-refusing reads: nothing is followed, nothing is run."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .repo_layout import entry_kind, entry_stat, list_dir, read_small
+from .repo_layout import MAX_CONFIG_BYTES, config_entries, entry_kind, entry_stat, list_dir, read_small
 
 CONTROL_FILES = ("config", "config.worktree", "commondir", "info/attributes")
-MAX_CONFIG_BYTES = 1024 * 1024
-SECTION = re.compile(r'^\s*\[\s*([A-Za-z0-9.-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\]')
-ENTRY = re.compile(r"^\s*([A-Za-z][A-Za-z0-9-]*)\s*(?:=\s*(.*))?$")
 
 
 @dataclass(frozen=True)
@@ -39,22 +35,6 @@ def snapshot(workspace: Path) -> RepoState:
         if found is not None:
             hooks.append((name, found.st_size, found.st_mode))
     return RepoState(kind, files, tuple(hooks))
-
-
-def config_entries(text: bytes | None) -> dict[str, list[str]]:
-    """section.subsection.key -> values, from a git config file (enough to name what changed)."""
-    entries: dict[str, list[str]] = {}
-    section = ""
-    for line in (text or b"").decode("utf-8", errors="replace").splitlines():
-        found = SECTION.match(line)
-        if found:
-            name, sub = found.group(1).lower(), found.group(2)
-            section = f"{name}.{sub}" if sub is not None else name
-            line = line[found.end():]
-        found = ENTRY.match(line)
-        if found and section and not line.lstrip().startswith(("#", ";")):
-            entries.setdefault(f"{section}.{found.group(1).lower()}", []).append((found.group(2) or "").strip())
-    return entries
 
 
 def changes(before: RepoState, after: RepoState) -> list[str]:

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 MAX_POINTER_BYTES = 4096  # a gitfile or commondir is one short line
+MAX_CONFIG_BYTES = 1024 * 1024
+SECTION = re.compile(r'^\s*\[\s*([A-Za-z0-9.-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\]')
+ENTRY = re.compile(r"^\s*([A-Za-z][A-Za-z0-9-]*)\s*(?:=\s*(.*))?$")
 
 
 @dataclass(frozen=True)
@@ -134,16 +138,39 @@ def _worktree_git_dir(workspace: Path) -> tuple[Path, Path] | str:
     if target is None:
         return "its .git is a file that does not say `gitdir: PATH`"
     git_dir = Path(os.path.normpath(workspace / target))
-    # the repository's own record of this worktree: written by `git worktree add`, outside the
-    # workspace; it must name this workspace's .git, or the pointer is not this workspace's to give
-    back = _pointer(read_small(git_dir, "gitdir", MAX_POINTER_BYTES))
-    if back is None or Path(os.path.normpath(git_dir / back)) != workspace / ".git":
-        return (f"its .git file points to {git_dir}, which does not list this folder as one of its "
-                "worktrees")
     if git_dir == workspace or workspace in git_dir.parents:
         return "its .git file points inside the workspace itself"
+    if not _confirmed(git_dir, workspace):  # a pointer the repository does not confirm is not ours to give
+        return (f"its .git file points to {git_dir}, which does not list this folder as a worktree or "
+                "submodule of its own")
     common = _pointer(read_small(git_dir, "commondir", MAX_POINTER_BYTES))
     return git_dir, Path(os.path.normpath(git_dir / common)) if common else git_dir
+
+
+def _confirmed(git_dir: Path, workspace: Path) -> bool:
+    """Whether the repository's own record, outside the workspace, names this checkout: a worktree's
+    `gitdir` file (written by `git worktree add`) its .git, a submodule's core.worktree its folder."""
+    back = _pointer(read_small(git_dir, "gitdir", MAX_POINTER_BYTES))
+    if back is not None and Path(os.path.normpath(git_dir / back)) == workspace / ".git":
+        return True
+    worktree = (config_entries(read_small(git_dir, "config", MAX_CONFIG_BYTES)).get("core.worktree") or [""])[-1]
+    return bool(worktree.strip('"')) and Path(os.path.normpath(git_dir / worktree.strip('"'))) == workspace
+
+
+def config_entries(text: bytes | None) -> dict[str, list[str]]:
+    """section.subsection.key -> values, from a git config file (enough to name what changed)."""
+    entries: dict[str, list[str]] = {}
+    section = ""
+    for line in (text or b"").decode("utf-8", errors="replace").splitlines():
+        found = SECTION.match(line)
+        if found:
+            name, sub = found.group(1).lower(), found.group(2)
+            section = f"{name}.{sub}" if sub is not None else name
+            line = line[found.end():]
+        found = ENTRY.match(line)
+        if found and section and not line.lstrip().startswith(("#", ";")):
+            entries.setdefault(f"{section}.{found.group(1).lower()}", []).append((found.group(2) or "").strip())
+    return entries
 
 
 def _ceilings() -> set[Path]:
@@ -174,7 +201,7 @@ def locate(workspace: Path) -> RepoLayout:
         if dot_git.is_dir():
             return RepoLayout(workspace, folder, dot_git)
         if dot_git.is_file():
-            target = _pointer(dot_git.read_bytes()[:MAX_POINTER_BYTES], "gitdir:")
+            target = _pointer(read_small(folder, ".git", MAX_POINTER_BYTES), "gitdir:")
             if target is None:
                 break
             git_dir = Path(os.path.normpath(folder / target))

@@ -347,3 +347,41 @@ def test_root_leaves_git_files_to_the_folders_owner(tmp_path, open_ws):
     root_owned = [str(p) for p in [folder, *folder.rglob("*")] if p.lstat().st_uid == 0]
     assert root_owned == []
     assert (folder / "a.txt").read_text() == "mine\n"
+
+
+@pytest.mark.parametrize("kind", ["worktree", "submodule"])
+def test_a_checkout_whose_dot_git_is_a_confirmed_pointer_commits_there(tmp_path, open_ws, kind):
+    """A linked worktree or a submodule checkout: its .git is a file, confirmed by the repository
+    it points at (outside the workspace), so steps are committed on that checkout's branch."""
+    main = user_repo(tmp_path / "main", {"a.txt": "a\n"})
+    if kind == "worktree":
+        git(main, "worktree", "add", "-q", "-b", "feature", str(tmp_path / "wt"))
+        folder = tmp_path / "wt"
+    else:
+        inner = user_repo(tmp_path / "inner", {"i.txt": "i\n"})
+        git(main, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(inner), "sub")
+        folder = main / "sub"
+    assert (folder / ".git").is_file()
+    ws = open_ws(folder)
+    ws.prepare()
+    assert not ws.disabled
+    ws.begin_request()
+    (folder / "new.txt").write_text("agent\n")
+    sha = ws.commit_step(1, "write new.txt")
+    assert sha and git(folder, "rev-parse", "HEAD").strip() == sha
+    assert "new.txt" in git(folder, "show", "--name-only", "--format=", sha)
+    ws.undo()
+    assert not (folder / "new.txt").exists()
+
+
+def test_a_dot_git_pointer_the_repository_does_not_confirm_is_refused(tmp_path, open_ws):
+    other = user_repo(tmp_path / "other", {"o.txt": "o\n"})
+    folder = tmp_path / "ws"
+    folder.mkdir()
+    (folder / ".git").write_text(f"gitdir: {other}/.git\n")
+    ws = open_ws(folder)
+    ws.prepare()
+    assert "does not list this folder" in ws.disabled
+    assert ws.begin_request() is None and ws.commit_step(1, "x") is None
+    with pytest.raises(UsageError, match="not committed"):
+        ws.diff()
