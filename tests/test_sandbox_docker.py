@@ -419,6 +419,31 @@ def test_an_image_with_an_entrypoint_still_gets_its_shell(client):
         client.images.remove(tag, force=True)
 
 
+@pytest.mark.parametrize("user", ["root", "app"])
+def test_a_task_container_runs_as_its_image_says(client, user):
+    """hardened=False (a bench task): the image's USER, that user's HOME from passwd, the image's
+    ENV kept; Docker's default capabilities for root; no-new-privileges and the pids limit still."""
+    tag = f"eval-agent-test-task:{secrets.token_hex(4)}"
+    dockerfile = (f"FROM {IMAGE}\nRUN useradd --create-home --home-dir /home/app app\n"
+                  f"ENV TASK_SETTING=from-the-image LANG=en_US.UTF-8\n" + (f"USER {user}\n" if user != "root" else ""))
+    client.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=tag, rm=True, forcerm=True)
+    image_user = client.images.get(tag).attrs["Config"].get("User") or None
+    config = DockerSandboxConfig(image=tag, session_id=new_session(), user=image_user or "0:0", hardened=False,
+                                 ports=(), pids_limit=256)
+    try:
+        with DockerSandbox(config, client) as box:
+            out = box.run('id -un; echo "$HOME $TASK_SETTING $LANG"; grep -E "^(CapEff|NoNewPrivs)" /proc/self/status; '
+                          "cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max", timeout=20).output
+            name, env, caps, no_new, pids = out.split("\n")[:5]
+            assert name == user and env == f"{'/root' if user == 'root' else '/home/app'} from-the-image en_US.UTF-8"
+            assert (caps.split()[1] != "0000000000000000") == (user == "root"), "root holds Docker's default set"
+            assert no_new.split()[1] == "1" and pids == "256"
+            if user == "root":
+                assert box.run("useradd -r svc && chown svc /tmp && echo ok", timeout=20).output.strip() == "ok"
+    finally:
+        client.images.remove(tag, force=True)
+
+
 def test_failed_shell_start_leaves_no_container(client, image_without_bash):
     """A task image without bash: starting fails with an error the CLI can print in one line,
     and no container is left behind."""
