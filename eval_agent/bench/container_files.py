@@ -41,11 +41,13 @@ def exec_root(container: str, command: str, workdir: str = "/", environment: dic
     return (api.exec_start(exec_id) or b"").decode("utf-8", errors="replace")
 
 
-def install_script(folder: str, files: dict[str, Path], also_empty: str | None = None) -> tuple[str, list[str]] | None:
-    """(script, args): bash that empties `folder` (and `also_empty`, left writable by all), writes
-    `files` ({relative path: host file}) there owned by root with the executable bit kept, and on
-    failure prints `copy-error=BASE64` and exits; None when the files are too large for arguments."""
-    steps, args = [_prepare(folder, also_empty)], []
+def install_script(folder: str, files: dict[str, Path], also_empty: str | None = None,
+                   empty: bool = True) -> tuple[str, list[str]] | None:
+    """(script, args): bash that empties `folder` (unless `empty` is False; and `also_empty`, left
+    writable by all), writes `files` ({relative path: host file}) there owned by root with the
+    executable bit kept, and on failure prints `copy-error=BASE64` and exits; None when the files
+    are too large for arguments."""
+    steps, args = [_prepare(folder, also_empty, empty)], []
     for index, (name, path) in enumerate(sorted(files.items()), start=1):
         args.append(base64.b64encode(path.read_bytes()).decode("ascii"))
         if len(args[-1]) > ARG_LIMIT:
@@ -73,6 +75,27 @@ def copy_into(container: str, folder: str, files: dict[str, Path], also_empty: s
         raise EnvironmentProblem(f"could not copy files into {folder}: {copy_error(output) or output.strip()[:300]}")
 
 
+def apply_thin(container: str, thin, workdir: str) -> None:
+    """What the rest of a thin environment's Dockerfile would have built (bench/tasks.py:
+    ThinEnvironment): its folder's files added to the target folder, then its RUN lines, as root,
+    in the image's working directory. One exec, unless the files are too large for arguments."""
+    files = {str(path.relative_to(thin.folder)): path for path in sorted(thin.folder.rglob("*")) if path.is_file()}
+    script = install_script(thin.target, files, empty=False)
+    if script is None:
+        copy_by_archive(container, thin.target, files, empty=False)
+        script = ("", [])
+    runs = "".join(
+        f"out=$(sh -c {shlex.quote(command)} 2>&1) || {{ echo \"{COPY_ERROR}=$(printf 'RUN %s failed: %s' "
+        f"{shlex.quote(command[:80])} \"$(printf %s \"$out\" | tail -c 300)\" | base64 -w0)\"; exit 0; }}\n"
+        for command in thin.commands)
+    try:
+        output = exec_root(container, script[0] + runs + "echo ready\n", workdir=workdir, args=script[1])
+    except (APIError, DockerException) as exc:
+        raise EnvironmentProblem(f"could not prepare the task's files: {exc}") from None
+    if output.strip() != "ready":
+        raise EnvironmentProblem(f"could not prepare the task's files: {copy_error(output) or output.strip()[:300]}")
+
+
 def copy_error(output: str) -> str | None:
     """What `install` reported, if it failed."""
     for line in output.splitlines():
@@ -82,18 +105,19 @@ def copy_error(output: str) -> str | None:
     return None
 
 
-def _prepare(folder: str, also_empty: str | None) -> str:
-    step = f"rm -rf {shlex.quote(folder)} && mkdir -p {shlex.quote(folder)}"
+def _prepare(folder: str, also_empty: str | None, empty: bool = True) -> str:
+    step = (f"rm -rf {shlex.quote(folder)} && " if empty else "") + f"mkdir -p {shlex.quote(folder)}"
     if also_empty:
         quoted = shlex.quote(also_empty)
         step += f" && rm -rf {quoted} && mkdir -p {quoted} && chmod 777 {quoted}"
     return step
 
 
-def copy_by_archive(container: str, folder: str, files: dict[str, Path], also_empty: str | None = None) -> None:
+def copy_by_archive(container: str, folder: str, files: dict[str, Path], also_empty: str | None = None,
+                    empty: bool = True) -> None:
     """Files too large for install_script: an exec empties the folders, an archive fills them."""
     try:
-        output = exec_root(container, f"{_prepare(folder, also_empty)} && echo prepared")
+        output = exec_root(container, f"{_prepare(folder, also_empty, empty)} && echo prepared")
         if output.strip() != "prepared":
             raise EnvironmentProblem(f"could not prepare {folder} in the container: {output.strip()[:300]}")
         docker_client().api.put_archive(container, folder, _archive(files))

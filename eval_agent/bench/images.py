@@ -2,7 +2,9 @@
 
 The tag is `eval-agent-task-<task>:<hash>`, where the hash covers every file sent to the engine
 (names, modes, contents), the Dockerfile as built, and the ids of the base images. An unchanged
-task is not rebuilt; a changed file, Dockerfile or base image means a new build.
+task is not rebuilt; a changed file, Dockerfile or base image means a new build. A task with a thin
+environment (tasks.ThinEnvironment: the gym's) builds only the part before its last COPY, tagged
+`eval-agent-task-base:<hash>` by content alone, so every task that shares it shares one image.
 
 A FROM image that is neither here nor pullable (offline machines, private registries) is
 replaced by `--base-image NAME` when one is given; without one the task fails with that advice."""
@@ -27,6 +29,7 @@ from ..sandbox.tar import tar_archive
 from .tasks import Task
 
 IMAGE_PREFIX = "eval-agent-task-"
+SHARED_REPOSITORY = "eval-agent-task-base"
 TASK_LABEL = f"{LABEL}.task"
 HASH_LABEL = f"{LABEL}.context-hash"
 PULL_TIMEOUT = 60.0
@@ -56,14 +59,15 @@ def task_image(task: Task, client: docker.DockerClient, base_image: str | None =
         if not _available(client, task.image, log, find):
             raise EnvironmentProblem(f"task {task.id}: image {task.image} is neither here nor pullable")
         return task.image
-    dockerfile = _with_bases(task, task.dockerfile.read_text(encoding="utf-8"), client, base_image, log, find)
-    entries = _context_entries(task, dockerfile)
+    text = task.thin.base if task.thin else task.dockerfile.read_text(encoding="utf-8")
+    dockerfile = _with_bases(task, text, client, base_image, log, find)
+    entries = _context_entries(task, dockerfile, leave_out=task.thin.folder if task.thin else None)
     digest = _digest(entries, _base_ids(find, dockerfile))
-    tag = image_tag(task, digest)
+    tag = f"{SHARED_REPOSITORY}:{digest[:16]}" if task.thin else image_tag(task, digest)
     with _lock(tag):
         if find(tag) is not None:
             return tag
-        log(f"building the environment of {task.id}")
+        log(f"building the environment {'shared by ' if task.thin else 'of '}{task.id}{' and its kin' if task.thin else ''}")
         _build(client, task, tag, digest, entries)
         find(tag)  # remembered for the caller, who reads its user
     return tag
@@ -156,15 +160,18 @@ def _base_ids(find: Callable[[str], object], dockerfile: str) -> list[str]:
     return ids
 
 
-def _context_entries(task: Task, dockerfile: str) -> list[tuple[str, int, bytes]]:
-    """(name, mode, contents) of every file sent to the engine, .dockerignore applied, with the
-    Dockerfile as it will be built."""
+def _context_entries(task: Task, dockerfile: str, leave_out: Path | None = None) -> list[tuple[str, int, bytes]]:
+    """(name, mode, contents) of every file sent to the engine, .dockerignore applied (and the
+    folder `leave_out`, a thin environment's files), with the Dockerfile as it will be built."""
     root = task.build_context
     name = task.dockerfile.relative_to(root).as_posix()
     patterns = []
     ignore = root / ".dockerignore"
     if ignore.is_file():
         patterns = [line.strip() for line in ignore.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    if leave_out is not None:
+        folder = leave_out.relative_to(root.resolve()).as_posix()
+        patterns += [folder, f"{folder}/**"]
     entries = [(name, 0o644, dockerfile.encode("utf-8"))]
     for relative in sorted(exclude_paths(str(root), patterns, dockerfile=name)):
         path = root / relative
@@ -195,7 +202,8 @@ def _build(client: docker.DockerClient, task: Task, tag: str, digest: str, entri
     try:
         stream = client.api.build(
             fileobj=_context_tar(entries), custom_context=True, dockerfile=name, tag=tag, rm=True, forcerm=True,
-            labels={LABEL: "1", TASK_LABEL: task.id, HASH_LABEL: digest}, decode=True, timeout=BUILD_TIMEOUT,
+            labels={LABEL: "1", TASK_LABEL: "" if task.thin else task.id, HASH_LABEL: digest}, decode=True,
+            timeout=BUILD_TIMEOUT,
         )
         for chunk in stream:
             if "error" in chunk:
@@ -208,7 +216,8 @@ def _build(client: docker.DockerClient, task: Task, tag: str, digest: str, entri
         raise EnvironmentProblem(f"task {task.id}: building its environment failed: {str(exc).splitlines()[0]}") from None
     if _find(client, tag) is None:
         raise EnvironmentProblem(f"task {task.id}: the build ended without an image: {' | '.join(recent)}")
-    _remove_stale(client, tag)
+    if not task.thin:  # a shared image is named by its content alone: others of its kind stay
+        _remove_stale(client, tag)
 
 
 def _remove_stale(client: docker.DockerClient, tag: str) -> None:

@@ -33,7 +33,7 @@ from .oracle import nop_actions, oracle_actions, write_script
 from .progress import Progress
 from .report import AttemptResult, ResultsFile
 from .tasks import SOLUTION_DIR, Task
-from .container_files import copy_into
+from .container_files import apply_thin, copy_into
 from .verify import verify
 
 AGENTS = ("eval", "oracle", "nop")
@@ -224,6 +224,8 @@ class BenchRunner:
 
     def _run_and_verify(self, task: Task, attempt: int, session: Session, sandbox: StoppableSandbox,
                         started: float) -> AttemptResult:
+        if task.thin is not None:  # the task's own files into the shared image's container
+            apply_thin(sandbox.name, task.thin, sandbox.workdir)
         solution_files = task.solution_files if self.options.agent == "oracle" else {}
         if solution_files:
             copy_into(sandbox.name, SOLUTION_DIR, solution_files)

@@ -10,6 +10,7 @@ A PATH is a task folder, or a folder whose direct sub-folders are tasks."""
 from __future__ import annotations
 
 import fnmatch
+import posixpath
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,19 @@ DEFAULT_AGENT_TIMEOUT = 600.0
 DEFAULT_VERIFIER_TIMEOUT = 180.0
 TESTS_DIR = "/tests"  # where both formats' tests are copied, once the agent is done
 SOLUTION_DIR = "/solution"
+
+
+@dataclass(frozen=True)
+class ThinEnvironment:
+    """A Dockerfile that ends with `COPY FOLDER/ DEST` (a folder of its build context) and perhaps
+    RUN lines: the bench builds the part before the COPY once, for every task that shares it, and
+    copies FOLDER into each task's container and runs the RUN lines there, as root, instead of
+    building an image per task. The gym writes its tasks so; any Dockerfile of this shape gains."""
+
+    base: str  # the Dockerfile up to the COPY
+    folder: Path  # on the host
+    target: str  # absolute, in the container
+    commands: tuple[str, ...] = ()  # the RUN lines after the COPY, in shell form
 
 
 @dataclass
@@ -51,6 +65,8 @@ class Task:
     cpus: float | None = None
     memory_mb: int | None = None
     allow_internet: bool = True
+    family: str = ""  # the generator family (the gym's); else the category: splits select by it
+    thin: ThinEnvironment | None = None  # see ThinEnvironment; None: the Dockerfile is built whole
 
     @property
     def solution_files(self) -> dict[str, Path]:
@@ -143,6 +159,8 @@ def _load_harbor(folder: Path) -> Task:
         cpus=float(environment["cpus"]) if environment.get("cpus") else None,
         memory_mb=int(memory) if memory else None,
         allow_internet=bool(environment.get("allow_internet", True)),
+        family=str(metadata.get("family") or metadata.get("category") or "uncategorized"),
+        thin=thin_environment(dockerfile.read_text(encoding="utf-8"), env_folder) if dockerfile.is_file() else None,
     )
 
 
@@ -206,7 +224,61 @@ def _load_terminal_bench(folder: Path) -> Task:
         reward_file_required=False,
         agent_timeout=float(config.get("max_agent_timeout_sec") or DEFAULT_AGENT_TIMEOUT),
         verifier_timeout=float(config.get("max_test_timeout_sec") or DEFAULT_VERIFIER_TIMEOUT),
+        family=str(config.get("family") or config.get("category") or "uncategorized"),
+        thin=thin_environment(dockerfile.read_text(encoding="utf-8"), folder),
     )
+
+
+def thin_environment(text: str, context: Path) -> ThinEnvironment | None:
+    """The Dockerfile as a ThinEnvironment, when it has that shape: a last `COPY SRC DEST` (no
+    flags) of a folder of the context, only shell-form RUN lines after it, and no USER or SHELL
+    before it (their RUN lines would run differently)."""
+    instructions = _instructions(text)
+    copies = [i for i, (word, _) in enumerate(instructions) if word == "COPY"]
+    if not copies:
+        return None
+    at = copies[-1]
+    before, (_, arguments), after = instructions[:at], instructions[at], instructions[at + 1:]
+    if any(word in ("USER", "SHELL") for word, _ in before) or not any(word == "FROM" for word, _ in before):
+        return None
+    if any(word != "RUN" or rest.startswith(("[", "--")) for word, rest in after):
+        return None
+    parts = arguments.split()
+    if len(parts) != 2 or arguments.startswith(("--", "[")):
+        return None
+    source, target = parts
+    folder = (context / source).resolve()
+    if not folder.is_dir() or not folder.is_relative_to(context.resolve()) or folder == context.resolve():
+        return None
+    workdirs = [rest for word, rest in before if word == "WORKDIR"]
+    if not target.startswith("/"):
+        if not workdirs or not workdirs[-1].startswith("/"):
+            return None
+        target = posixpath.join(workdirs[-1], target)
+    base = "".join(line for _, _, line in _raw_instructions(text)[:at])
+    return ThinEnvironment(base, folder, posixpath.normpath(target), tuple(rest for _, rest in after))
+
+
+def _raw_instructions(text: str) -> list[tuple[str, str, str]]:
+    """(WORD, arguments, the source lines) of each instruction; comments and blank lines go with
+    the instruction that follows them; a trailing backslash continues a line."""
+    found, pending, current = [], "", ""
+    for line in text.splitlines(keepends=True):
+        pending += line
+        stripped = line.strip()
+        if not current and (not stripped or stripped.startswith("#")):
+            continue
+        current += stripped[:-1] + " " if stripped.endswith("\\") else stripped
+        if stripped.endswith("\\"):
+            continue
+        word, _, rest = current.partition(" ")
+        found.append((word.upper(), rest.strip(), pending))
+        pending, current = "", ""
+    return found
+
+
+def _instructions(text: str) -> list[tuple[str, str]]:
+    return [(word, rest) for word, rest, _ in _raw_instructions(text)]
 
 
 def solution_steps(task: Task) -> list[dict[str, Any]]:

@@ -1,0 +1,1 @@
+"""Task families, one module per theme; each module lists its families in FAMILIES."""
