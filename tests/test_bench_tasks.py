@@ -180,10 +180,11 @@ def test_broken_task_files_are_one_clear_error(tmp_path):
         load_task(folder)
 
 
-def result(task: str, attempt: int, passed: bool, category: str = "c", error: str | None = None) -> AttemptResult:
+def result(task: str, attempt: int, passed: bool, category: str = "c", error: str | None = None,
+           **more) -> AttemptResult:
     return AttemptResult(task=task, attempt=attempt, passed=passed, reward=float(passed), steps=2, tokens=10,
                          input_tokens=8, output_tokens=2, cost=0.001, seconds=1.5, run_id=f"run-{task}-{attempt}",
-                         error=error, category=category)
+                         error=error, category=category, **more)
 
 
 def test_wilson_interval_known_values():
@@ -213,15 +214,21 @@ def test_a_results_folder_holds_one_configuration(tmp_path):
         ResultsFile(tmp_path).check_meta({"agent": "eval", "model": "openai:x"})
 
 
-def test_summary_has_the_table_the_interval_and_categories():
-    rows = [result("a", 1, True, "data"), result("b", 1, False, "data"), result("c", 1, True, "web"),
+def test_summary_has_the_table_the_interval_and_rates_by_category_family_and_difficulty():
+    rows = [result("a", 1, True, "data", family="csv-aggregate", difficulty="easy"),
+            result("b", 1, False, "data", family="csv-aggregate", difficulty="hard"),
+            result("c", 1, True, "web", difficulty="easy"),
             result("d", 1, False, "web", error="the tests wrote no reward")]
     text = summary_markdown(rows, {"agent": "eval", "model": "openai:m"})
     assert "agent eval with model openai:m" in text
     assert "2/4 = 50.0% (95% interval 15.0% to 85.0%)" in text
-    assert "| a | data | 1 | pass | 1 | 2 | 10 | 1.5 | run-a-1 |  |" in text
-    assert "| d | web | 1 | error |" in text
+    assert "| a | csv-aggregate | easy | 1 | pass | 1 | 2 | 10 | 1.5 | run-a-1 |  |" in text
+    assert "| d | web |  | 1 | error |" in text, "a task with no family counts under its category"
     assert "| data | 2 | 1 | 50.0% |" in text and "| web | 2 | 1 | 50.0% |" in text
+    by_family = text[text.index("## By family"):text.index("## By difficulty")]
+    assert "| csv-aggregate | 2 | 1 | 50.0% |" in by_family and "| web | 2 | 1 | 50.0% |" in by_family
+    by_difficulty = text[text.index("## By difficulty"):text.index("## Attempts")]
+    assert "| easy | 2 | 2 | 100.0% |" in by_difficulty and "| unrated | 1 | 0 | 0.0% |" in by_difficulty
 
 
 def test_rewards_are_read_from_reward_txt_then_reward_json():

@@ -20,6 +20,8 @@ def bench(
     attempts: int = typer.Option(1, "--attempts", help="Attempts per task."),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="The agent's seconds per attempt. Default: each task's own (timeout_sec of the agent table in task.toml, max_agent_timeout_sec in task.yaml)."),
     filters: Optional[List[str]] = typer.Option(None, "--filter", help="Only the tasks whose id matches this shell glob (repeatable)."),
+    family: Optional[List[str]] = typer.Option(None, "--family", help="Only the tasks of this family (repeatable): a gym task's family, else its category."),
+    exclude_family: Optional[List[str]] = typer.Option(None, "--exclude-family", help="Leave out the tasks of this family (repeatable): held out for evaluation, say."),
     out: Optional[Path] = typer.Option(None, "--out", help="Results folder: results.jsonl, summary.md. A rerun with the same folder skips what is done. Default: bench-results/AGENT-or-MODEL."),
     base_image: Optional[str] = typer.Option(None, "--base-image", help="Build on this image where a task's Dockerfile names a FROM image that is neither here nor pullable (offline machines)."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Tool calls per attempt (default 50)."),
@@ -42,7 +44,11 @@ def bench(
         raise UsageError(f"--agent {agent}: use one of {', '.join(AGENTS)}")
     flags = {"model": model, "base_url": base_url, "max_steps": max_steps, "tool_mode": tool_mode, "prompts": prompts}
     settings = load_settings({name: value for name, value in flags.items() if value is not None})
-    tasks = discover(paths, filters)
+    tasks = [task for task in discover(paths, filters)
+             if (not family or task.family in family) and task.family not in (exclude_family or [])]
+    if not tasks:
+        raise UsageError("no task is left once --family / --exclude-family are applied; `eval-agent tasks ls PATH` "
+                         "counts the families there")
     label = choose_model_spec(settings) if agent == "eval" else agent
     folder = out or DEFAULT_OUT / re.sub(r"[^A-Za-z0-9._-]+", "-", label)
     options = BenchOptions(out=folder, agent=agent, jobs=jobs, attempts=attempts, timeout=timeout,

@@ -1,6 +1,6 @@
 """The bench's results: results.jsonl (one line per attempt, appended and fsynced as each ends,
-so a rerun can skip what is done) and summary.md (a table, the pass rate with a 95% interval,
-by category)."""
+so a rerun can skip what is done) and summary.md (the pass rate with a 95% interval, then by
+category, family and difficulty, then a row per attempt)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ class AttemptResult:
     agent: str = ""
     model: str = ""
     record: str | None = None  # the trajectory file
+    family: str = ""
+    difficulty: str = ""
 
 
 class ResultsFile:
@@ -131,23 +133,31 @@ def summary_markdown(results: list[AttemptResult], meta: dict) -> str:
         f"- errors (not judged): {sum(r.error is not None for r in results)}",
         f"- steps {sum(r.steps for r in results)} · tokens {sum(r.tokens for r in results)} · cost {cost} · "
         f"{sum(r.seconds for r in results):.0f} s of attempts",
-        "",
-        "| task | category | attempt | result | reward | steps | tokens | seconds | run | error |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
+    for title, key in (("category", lambda r: r.category), ("family", lambda r: r.family or r.category),
+                       ("difficulty", lambda r: r.difficulty or "unrated")):
+        lines += _breakdown(title, results, key)
+    lines += ["", "## Attempts", "",
+              "| task | family | difficulty | attempt | result | reward | steps | tokens | seconds | run | error |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in results:
         verdict = "error" if r.error and not r.passed else ("pass" if r.passed else "fail")
         reward = "" if r.reward is None else f"{r.reward:g}"
         error = (r.error or "").replace("|", "\\|").replace("\n", " ")[:120]
-        lines.append(f"| {r.task} | {r.category} | {r.attempt} | {verdict} | {reward} | {r.steps} | {r.tokens} | "
-                     f"{r.seconds:.1f} | {r.run_id or ''} | {error} |")
-    lines += ["", "## By category", "", "| category | attempts | passed | pass rate | 95% interval |",
-              "| --- | --- | --- | --- | --- |"]
-    by_category: dict[str, list[AttemptResult]] = defaultdict(list)
+        lines.append(f"| {r.task} | {r.family or r.category} | {r.difficulty} | {r.attempt} | {verdict} | {reward} | "
+                     f"{r.steps} | {r.tokens} | {r.seconds:.1f} | {r.run_id or ''} | {error} |")
+    return "\n".join(lines) + "\n"
+
+
+def _breakdown(title: str, results: list[AttemptResult], key) -> list[str]:
+    """A table of pass rates by `key` (category, family, difficulty), with 95% intervals."""
+    groups: dict[str, list[AttemptResult]] = defaultdict(list)
     for result in results:
-        by_category[result.category].append(result)
-    for category, group in sorted(by_category.items()):
+        groups[key(result)].append(result)
+    lines = ["", f"## By {title}", "", f"| {title} | attempts | passed | pass rate | 95% interval |",
+             "| --- | --- | --- | --- | --- |"]
+    for name, group in sorted(groups.items()):
         count, wins = len(group), sum(r.passed for r in group)
         low, high = wilson_interval(wins, count)
-        lines.append(f"| {category} | {count} | {wins} | {wins / count:.1%} | {low:.1%} to {high:.1%} |")
-    return "\n".join(lines) + "\n"
+        lines.append(f"| {name} | {count} | {wins} | {wins / count:.1%} | {low:.1%} to {high:.1%} |")
+    return lines

@@ -204,7 +204,8 @@ class BenchRunner:
     def _blank(self, task: Task, attempt: int, **values) -> AttemptResult:
         fields = dict(task=task.id, attempt=attempt, passed=False, reward=None, steps=0, tokens=0,
                       input_tokens=0, output_tokens=0, cost=0.0, seconds=0.0, run_id=None, error=None,
-                      category=task.category, agent=self.options.agent, model=self.model_spec)
+                      category=task.category, agent=self.options.agent, model=self.model_spec, family=task.family,
+                      difficulty=task.difficulty or "")
         return AttemptResult(**{**fields, **values})
 
     def _attempt(self, task: Task, attempt: int, active: _Active) -> AttemptResult:
@@ -234,7 +235,8 @@ class BenchRunner:
         self.progress.set_state(task.id, attempt, "agent")
         sandbox.deadline = time.monotonic() + session.settings.max_seconds
         meta = {"id": task.id, "attempt": attempt, "category": task.category, "tags": task.tags,
-                "format": task.format, "agent": self.options.agent}
+                "format": task.format, "agent": self.options.agent, "family": task.family,
+                "difficulty": task.difficulty}
         try:
             run = session.run(task.instruction, task=meta)
         except ModelError as exc:

@@ -104,5 +104,30 @@ def tasks_families() -> None:
     console().print(table)
 
 
+@tasks_app.command("synthesize")
+def tasks_synthesize(
+    source: str = typer.Option(..., "--from", help="A folder of tasks to write new ones like, or a description of the tasks to write."),
+    out: Path = typer.Option(..., "--out", "-o", help="The folder to write the kept tasks into."),
+    count: int = typer.Option(..., "-n", "--count", help="How many tasks to ask for (only the sound ones are kept)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="PROVIDER:NAME of the model that writes them (as for run)."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="An OpenAI-compatible endpoint; default OPENAI_BASE_URL."),
+    seed: int = typer.Option(0, "--seed", help="Which examples are drawn, and the tasks' names."),
+    jobs: int = typer.Option(2, "--jobs", "-j", help="Tasks validated at the same time."),
+) -> None:
+    """A model writes new tasks (a bug injected into working code with a test that catches it, or a small feature with
+    its tests and solution); each is validated like a generated one and kept only when it is sound."""
+    from ..config import load_settings
+    from ..models.registry import load_model
+    from ..session import choose_model_spec
+    from .synthesize import synthesize
+
+    settings = load_settings({name: value for name, value in (("model", model), ("base_url", base_url)) if value})
+    writer = load_model(choose_model_spec(settings), base_url=settings.base_url, log=_say)
+    report = synthesize(writer, source, out, count, seed=seed, jobs=jobs, log=_say)
+    typer.echo(f"kept {len(report.kept)} of {count} tasks in {out}; {len(report.rejected)} were not sound, "
+               f"{len(report.unreadable)} never came as a usable answer")
+    raise typer.Exit(0 if report.kept else 1)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(tasks_app, name="tasks")

@@ -27,6 +27,9 @@ TEST_SH = """#!/bin/bash
 # Harbor's contract: write the reward to /logs/verifier/reward.txt (1 when every check passes).
 mkdir -p /logs/verifier
 cd /tests
+# no bytecode left behind: a module the tests import must be read afresh by a later run (the
+# validator runs the tests before and after the solution in one container)
+export PYTHONDONTWRITEBYTECODE=1
 if python3 -m pytest -q -p no:cacheprovider /tests/test_outputs.py; then
   echo 1 > /logs/verifier/reward.txt
 else

@@ -20,6 +20,8 @@ TagOpt = typer.Option(None, "--tag", help="Only runs with this tag (repeatable: 
 TaskOpt = typer.Option(None, "--task", help="Only runs of this bench task id.")
 MinStepsOpt = typer.Option(None, "--min-steps", help="Only runs with at least this many steps.")
 MaxStepsOpt = typer.Option(None, "--max-steps", help="Only runs with at most this many steps.")
+FamilyOpt = typer.Option(None, "--family", help="Only runs of bench tasks of this family (repeatable: any of them).")
+ExcludeFamilyOpt = typer.Option(None, "--exclude-family", help="Leave out runs of bench tasks of this family (repeatable).")
 
 
 def _home() -> Path:
@@ -28,13 +30,15 @@ def _home() -> Path:
     return home()
 
 
-def _run_filters(status, verified, rating, model, since, until, tag, task, min_steps, max_steps):
+def _run_filters(status, verified, rating, model, since, until, tag, task, min_steps, max_steps, family=None,
+                 exclude_family=None):
     from .export.filters import RunFilters, parse_time
 
     return RunFilters(status=list(status or []), verified=verified, rating=rating, model=model,
                       since=parse_time(since, "--since") if since else None,
                       until=parse_time(until, "--until") if until else None,
-                      tags=list(tag or []), task=task, min_steps=min_steps, max_steps=max_steps)
+                      tags=list(tag or []), task=task, min_steps=min_steps, max_steps=max_steps,
+                      families=list(family or []), exclude_families=list(exclude_family or []))
 
 
 @traj_app.command("ls")
@@ -42,7 +46,8 @@ def traj_ls(
     status: Optional[List[str]] = StatusOpt, verified: Optional[bool] = VerifiedOpt, rating: Optional[str] = RatingOpt,
     model: Optional[str] = ModelFilterOpt, since: Optional[str] = SinceOpt, until: Optional[str] = UntilOpt,
     tag: Optional[List[str]] = TagOpt, task: Optional[str] = TaskOpt, min_steps: Optional[int] = MinStepsOpt,
-    max_steps: Optional[int] = MaxStepsOpt,
+    max_steps: Optional[int] = MaxStepsOpt, family: Optional[List[str]] = FamilyOpt,
+    exclude_family: Optional[List[str]] = ExcludeFamilyOpt,
     limit: int = typer.Option(50, "--limit", "-n", help="Show the latest N runs (0: all)."),
     json_output: bool = typer.Option(False, "--json", help="One JSON object per run on stdout (oldest first)."),
 ) -> None:
@@ -52,7 +57,8 @@ def traj_ls(
     from .show import runs_table
     from .store import open_store, summary_json, sync
 
-    filters = _run_filters(status, verified, rating, model, since, until, tag, task, min_steps, max_steps)
+    filters = _run_filters(status, verified, rating, model, since, until, tag, task, min_steps, max_steps, family,
+                           exclude_family)
     with open_store(_home()) as store:
         sync(store)
         runs = select_runs(store.runs(), filters)
@@ -158,7 +164,8 @@ def export(
     status: Optional[List[str]] = StatusOpt, verified: Optional[bool] = VerifiedOpt, rating: Optional[str] = RatingOpt,
     model: Optional[str] = ModelFilterOpt, since: Optional[str] = SinceOpt, until: Optional[str] = UntilOpt,
     tag: Optional[List[str]] = TagOpt, task: Optional[str] = TaskOpt, min_steps: Optional[int] = MinStepsOpt,
-    max_steps: Optional[int] = MaxStepsOpt,
+    max_steps: Optional[int] = MaxStepsOpt, family: Optional[List[str]] = FamilyOpt,
+    exclude_family: Optional[List[str]] = ExcludeFamilyOpt,
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Leave out conversations longer than this many tokens (as the model counted them)."),
     dedupe: bool = typer.Option(False, "--dedupe", help="Keep one run per request and action sequence (the first)."),
     max_per_task: Optional[int] = typer.Option(None, "--max-per-task", help="At most N runs per bench task (the first N)."),
@@ -177,7 +184,7 @@ def export(
 
     options = ExportOptions(
         format=format, out=out, run_filters=_run_filters(status, verified, rating, model, since, until, tag, task,
-                                                         min_steps, max_steps),
+                                                         min_steps, max_steps, family, exclude_family),
         trajectory_filters=TrajectoryFilters(max_tokens=max_tokens, dedupe=dedupe, max_per_task=max_per_task, limit=limit),
         val_ratio=val_ratio, seed=seed, weight_failed_steps=weight_failed_steps)
     progress = Progress(TextColumn("exporting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),

@@ -46,6 +46,10 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         "ALTER TABLE runs ADD COLUMN resumed_from TEXT",
         "ALTER TABLE runs ADD COLUMN pid_started INTEGER",
     ]),
+    ("005_task_family", [
+        "ALTER TABLE runs ADD COLUMN task_family TEXT",
+        "ALTER TABLE runs ADD COLUMN task_difficulty TEXT",
+    ]),
 ]
 
 COLUMNS = [f.name for f in fields(RunSummary) if f.name != "tags"]

@@ -33,6 +33,8 @@ class RunSummary:
     seconds: float | None = None
     task_id: str | None = None
     attempt: int | None = None
+    task_family: str | None = None  # a bench task's family (the gym's), for splits by family
+    task_difficulty: str | None = None
     tags: list[str] = field(default_factory=list)
     verified: bool | None = None
     reward: float | None = None
@@ -73,6 +75,7 @@ class RunSummary:
         self.resumed_from = record.get("resumed_from")
         self.task_id = task.get("id") or task.get("task_id")
         self.attempt = task.get("attempt")
+        self.task_family, self.task_difficulty = task.get("family"), task.get("difficulty")
         self.tags = [str(tag) for tag in task.get("tags") or []]
 
     def _on_model_called(self, record: dict) -> None:

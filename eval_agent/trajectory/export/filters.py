@@ -49,6 +49,8 @@ class RunFilters:
     task: str | None = None
     min_steps: int | None = None
     max_steps: int | None = None
+    families: list[str] = field(default_factory=list)  # a bench task's family is one of these
+    exclude_families: list[str] = field(default_factory=list)  # ... and none of these
 
     def __post_init__(self) -> None:
         unknown = [status for status in self.status if status not in STATUSES]
@@ -77,6 +79,10 @@ class RunFilters:
             checks.append(("tag", lambda run: set(self.tags) <= set(run.tags)))
         if self.task:
             checks.append(("task", lambda run: run.task_id == self.task))
+        if self.families:
+            checks.append(("family", lambda run: run.task_family in self.families))
+        if self.exclude_families:
+            checks.append(("exclude-family", lambda run: run.task_family not in self.exclude_families))
         if self.min_steps is not None:
             checks.append(("min-steps", lambda run: run.steps >= self.min_steps))
         if self.max_steps is not None:
@@ -88,7 +94,8 @@ class RunFilters:
         described = {name: value for name, value in (
             ("status", self.status), ("verified", self.verified), ("rating", self.rating), ("model", self.model),
             ("since", _date(self.since)), ("until", _date(self.until)), ("tag", self.tags), ("task", self.task),
-            ("min_steps", self.min_steps), ("max_steps", self.max_steps)) if value not in (None, [])}
+            ("min_steps", self.min_steps), ("max_steps", self.max_steps), ("family", self.families),
+            ("exclude_family", self.exclude_families)) if value not in (None, [])}
         return described
 
 
