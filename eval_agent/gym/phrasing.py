@@ -36,7 +36,9 @@ def sample(rng: random.Random, pool: list[str], count: int) -> list[str]:
 
 def paragraph(*sentences: str) -> str:
     """Sentences (empty ones dropped) as a wrapped paragraph."""
-    return textwrap.fill(" ".join(s.strip() for s in sentences if s and s.strip()), width=96)
+    # never at a hyphen: a path or a name in backticks (`svc-comet`) stays on one line
+    return textwrap.fill(" ".join(s.strip() for s in sentences if s and s.strip()), width=96,
+                         break_on_hyphens=False)
 
 
 def instruction(*paragraphs: str) -> str:
@@ -45,4 +47,5 @@ def instruction(*paragraphs: str) -> str:
 
 
 def bullets(items: list[str]) -> str:
-    return "\n".join(textwrap.fill(item, width=96, initial_indent="- ", subsequent_indent="  ") for item in items)
+    return "\n".join(textwrap.fill(item, width=96, initial_indent="- ", subsequent_indent="  ", break_on_hyphens=False)
+                     for item in items)
