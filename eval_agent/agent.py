@@ -120,6 +120,7 @@ class Agent:
                 raise
             self._switch_to_text_protocol()
             return self._call(purpose, with_tools=False)
+        written = response.content
         if hasattr(self.mode, "decode"):  # json mode: its action (even in a plan) becomes a tool call
             response = self.mode.decode(response)
         new_messages = self.messages[self._sent:]
@@ -133,7 +134,8 @@ class Agent:
         self._account(response)
         self.emit(ModelCalled(step=self.outcome.steps, purpose=purpose, new_messages=new_messages, answer=answer,
                               input_tokens=response.usage.input_tokens, output_tokens=response.usage.output_tokens,
-                              cost=response.usage.cost, latency=response.latency, retries=response.retries))
+                              cost=response.usage.cost, latency=response.latency, retries=response.retries,
+                              written=written if written != answer["content"] else None))
         plan = parse_checklist(response.content)
         if plan and plan != self.plan:
             self.plan = plan

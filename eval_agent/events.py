@@ -50,6 +50,9 @@ class ModelCalled(Event):
     cost: float | None
     latency: float
     retries: int
+    # the answer's text as the model wrote it, where the tool mode read an action out of it (the
+    # json mode's object): what a model tuned for that mode must learn to write; None otherwise
+    written: str | None = None
     type: str = field(init=False, default="model_called")
 
 
