@@ -135,7 +135,8 @@ def case_timeout_of_a_busy_loop_keeps_the_shell(sb) -> None:
     old_pid = sb.run("cd /tmp && echo $$", timeout=10).output.strip()
     result = sb.run("while :; do :; done; echo never", timeout=1)
     assert result.timed_out and not result.shell_restarted and "never" not in result.output, result
-    assert sb.run("echo $$; pwd", timeout=10).output.split() == [old_pid, "/tmp"]
+    after = sb.run("echo $$; pwd", timeout=10)
+    assert after.output.split() == [old_pid, "/tmp"], (old_pid, result, after)
     sb.run(f"cd {sb.workdir}", timeout=10)
 
 
@@ -189,7 +190,8 @@ def case_exit_restarts_the_shell(sb) -> None:
         assert result.shell_restarted, result
         codes.append(result.exit_code)
     assert codes == [3] * 20, f"exit codes reported for `exit 3`: {codes}"
-    assert sb.run("echo works; pwd", timeout=10).output == f"works\n{sb.workdir}\n"
+    after = sb.run("echo works; pwd", timeout=10)
+    assert after.output == f"works\n{sb.workdir}\n", (result, after)
     # a background job still holding the shell's output must not hide the exit
     started = time.monotonic()
     result = sb.run("sleep 20 & exit 4", timeout=15)

@@ -68,9 +68,11 @@ exit 0
 """
 
 # The shell is interactive (`bash -i`) only so that SIGINT drops the rest of a command line
-# instead of going on with it; no job control, no line editing, no history, and its own stderr
-# (prompts, notices) discarded: a command's stderr is redirected to stdout by the wrapper.
-SHELL_COMMAND = ["bash", "--noprofile", "--norc", "-i"]
+# instead of going on with it; no job control, no history, and its own stderr (prompts, notices)
+# discarded: a command's stderr is redirected to stdout by the wrapper. No line editing from the
+# first byte (--noediting): readline would echo the setup line into a stdio buffer that the next
+# command's `echo` flushes into that command's output.
+SHELL_COMMAND = ["bash", "--noprofile", "--norc", "--noediting", "-i"]
 SHELL_SETUP = (
     "exec 2>/dev/null; set +m +o emacs +o vi +o history; PS1= PS2= PROMPT_COMMAND=; unset HISTFILE\n"
     'mkdir -p "${HOME:-/tmp}"\n'
