@@ -225,6 +225,7 @@ def register_feature_commands(app: typer.Typer) -> None:
     __import__("eval_agent.trajectory.commands", fromlist=["register"]).register(app)
     __import__("eval_agent.models.commands", fromlist=["register"]).register(app)
     __import__("eval_agent.gym.commands", fromlist=["register"]).register(app)
+    __import__("eval_agent.train.commands", fromlist=["register"]).register(app)
 
 
 register_feature_commands(app)

@@ -23,6 +23,7 @@ class Settings(BaseModel, extra="forbid"):
     base_url: str | None = None
     tool_mode: ToolMode = "auto"
     temperature: float | None = None
+    max_tokens: int | None = None  # the longest answer the model may write (its own default otherwise)
     max_steps: int = 50
     max_cost: float | None = None
     max_seconds: float | None = None

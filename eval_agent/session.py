@@ -94,13 +94,16 @@ class Session:
             from .models.local import LOCAL_DEFAULT_NOTICE
 
             self.emit_outside(Notice(message=LOCAL_DEFAULT_NOTICE))
-        self.model = load_model(spec, base_url=settings.base_url, temperature=settings.temperature,
+        limits = {"max_tokens": settings.max_tokens} if settings.max_tokens else {}
+        self.model = load_model(spec, base_url=settings.base_url, temperature=settings.temperature, **limits,
                                 log=lambda line: self.emit_outside(Notice(message=line)))
         # a model may prefer its own defaults: the embedded one wants json actions and compact prompts
         self.prompts.variant = getattr(self.model, "prompt_variant", None)
         tool_mode = settings.tool_mode
         if tool_mode == "auto":
             tool_mode = getattr(self.model, "default_tool_mode", "auto")
+        if hasattr(self.model, "history_as_json"):  # the embedded model: its history in its own form
+            self.model.history_as_json = tool_mode == "json"
         if self.workspace_path is not None:
             self._open_workspace()
         if self.sandbox is None:

@@ -12,6 +12,12 @@ fi
 spec="."
 [ -n "$extras" ] && spec=".[$extras]"
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+# The train extra (and the tests) need PyTorch. Pinned first, once: a bare `torch` would take the
+# newest build, which on Linux is a CUDA build of several GB (for the lean CPU build on your own
+# machine: pip install torch --index-url https://download.pytorch.org/whl/cpu).
+case ",$extras," in
+  *,test,*|*,train,*) .venv/bin/python -c "import torch" >/dev/null 2>&1 || .venv/bin/python -m pip install -q "torch==2.13.0" ;;
+esac
 .venv/bin/python -m pip install -q -e "$spec"
 PYTHON=.venv/bin/python bash scripts/ensure-docker.sh
 .venv/bin/eval-agent sandbox build

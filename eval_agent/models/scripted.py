@@ -2,7 +2,11 @@
 
 Each item is a tool call {"tool": "bash", "args": {"command": "ls"}}, optionally with "content"
 alongside, or a plain answer {"content": "text"}. After the list runs out every call answers
-finish. Costs nothing; token counts are unknown."""
+finish. Costs nothing; token counts are unknown.
+
+The file may also be an object {"actions": [...], "prompt_variant": "compact"}: the run is then
+prompted as a small model is (the compact prompts), e.g. to record training runs in the form
+the embedded model is served."""
 
 from __future__ import annotations
 
@@ -36,6 +40,8 @@ def _validate(items: Any, source: str) -> list[dict[str, Any]]:
 
 
 class ScriptedModel:
+    prompt_variant: str | None = None
+
     def __init__(self, script: str | Path | list[dict[str, Any]]):
         if isinstance(script, list):
             source = "<list>"
@@ -51,6 +57,12 @@ class ScriptedModel:
                 raise UsageError(f"scripted model: cannot read {source}: {exc}") from None
             except ValueError as exc:
                 raise UsageError(f"scripted model: {source} is not valid JSON: {exc}") from None
+        if isinstance(items, dict) and "actions" in items:
+            variant = items.get("prompt_variant")
+            if variant is not None and not (isinstance(variant, str) and variant.isidentifier()):
+                raise UsageError(f"{source}: prompt_variant must be a name such as compact")
+            self.prompt_variant = variant
+            items = items["actions"]
         self.actions = _validate(items, source)
         self.calls = 0  # complete() calls so far
         self.info = ModelInfo(provider="scripted", name=source, base_url=None, parameters={})

@@ -89,13 +89,14 @@ class ExportSummary:
 
 
 def require_export_packages(fmt: str) -> None:
-    """The export extra's packages, named in one line when missing (a plain `pip install .`)."""
+    """The export extra's packages for the parquet format, named in one line when missing (the
+    JSON-lines formats need only what a plain install has)."""
     import importlib.util
 
-    needed = ["detect_secrets", "re2"] + (["pyarrow", "yaml"] if fmt == "trl" else [])
+    needed = ["pyarrow"] if fmt == "trl" else []
     missing = [name for name in needed if importlib.util.find_spec(name) is None]
     if missing:
-        raise EnvironmentProblem(f"export needs {', '.join(missing)}: pip install 'eval-agent[export]'")
+        raise EnvironmentProblem(f"export --format {fmt} needs {', '.join(missing)}: pip install 'eval-agent[export]'")
 
 
 def export_runs(home: Path, options: ExportOptions, *, on_selected: Callable[[int], None] | None = None,
