@@ -91,7 +91,7 @@ def main() -> None:
     if args.self_attempts:
         cli(["bench", str(work / "train"), "--model", args.model, "--attempts", str(args.self_attempts),
              "--max-steps", str(args.max_steps), "--out", str(work / "self-bench")], env)
-    verified = json.loads(cli(["traj", "ls", "--verified", "--json"], env).stdout or "[]")
+    verified = [line for line in cli(["traj", "ls", "--verified", "--json"], env).stdout.splitlines() if line.strip()]
     print(f"{len(verified)} verified training runs")
 
     name = f"gain-{int(time.time())}"
