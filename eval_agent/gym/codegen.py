@@ -15,3 +15,25 @@ def tests_module(constants: dict, body: str) -> str:
     imports, checks = body.strip().split("\n\n", 1)  # the body starts with its imports
     values = "\n".join(f"{name} = {value!r}" for name, value in constants.items())
     return f"{imports}\n\n{values}\n\n{checks}\n"
+
+
+def undo_mutation(path: str, mutated: str, original: str) -> str:
+    """A bash solution to a bug-fix task: the one injected change put back, checked to be there once."""
+    return f"""python3 - <<'PY'
+from pathlib import Path
+path = Path("/app/{path}")
+text = path.read_text()
+old, new = {mutated!r}, {original!r}
+assert text.count(old) == 1, "the faulty code is not where it was"
+path.write_text(text.replace(old, new))
+PY"""
+
+
+# Python for solutions that read nested records: a dotted path's value, None where it is missing
+DOTTED_GET = '''def get(record, path):
+    for part in path.split("."):
+        if not isinstance(record, dict) or part not in record:
+            return None
+        record = record[part]
+    return record
+'''

@@ -7,6 +7,7 @@ import random
 import re
 
 from ..phrasing import bullets, instruction, one_of, paragraph
+from ..codegen import undo_mutation
 from ..spec import Family, GeneratedTask
 from .code_templates import TEMPLATES, package_name, render, replace_once
 
@@ -47,14 +48,7 @@ def generate_bugfix_python(rng: random.Random, difficulty: str) -> GeneratedTask
         one_of(rng, "Keep the fix small: change the faulty code, not the design.",
                "Don't rewrite the package; a focused change is what we want."),
     ])
-    solution = f"""python3 - <<'PY'
-from pathlib import Path
-path = Path("/app/{path}")
-text = path.read_text()
-old, new = {mutated!r}, {original!r}
-assert text.count(old) == 1, "the faulty code is not where it was"
-path.write_text(text.replace(old, new))
-PY"""
+    solution = undo_mutation(path, mutated, original)
     tests = f'''import shutil
 import subprocess
 import sys

@@ -11,6 +11,7 @@ import random
 import re
 
 from ..phrasing import ADJECTIVES, NOUNS, bullets, instruction, one_of, paragraph
+from ..codegen import undo_mutation
 from ..spec import Family, GeneratedTask
 
 # bugfix-c: small C libraries (P stands for the task's prefix), each with spots like bugfix-python's:
@@ -361,14 +362,7 @@ def generate_bugfix_c(rng: random.Random, difficulty: str) -> GeneratedTask:
     rules = bullets(["Do not change tests/ or the Makefile: the tests are right, the library is wrong.",
                      one_of(rng, "Keep the fix small.", "A focused change is all it takes."),
                      f"`make test` must pass in the end (it builds build/lib{prefix}.a and the test program)."])
-    solution = f"""python3 - <<'PY'
-from pathlib import Path
-path = Path("/app/src/{prefix}.c")
-text = path.read_text()
-old, new = {mutated!r}, {original!r}
-assert text.count(old) == 1, "the faulty code is not where it was"
-path.write_text(text.replace(old, new))
-PY"""
+    solution = undo_mutation(f"src/{prefix}.c", mutated, original)
     tests = f'''import shutil
 import subprocess
 from pathlib import Path

@@ -8,6 +8,7 @@ import random
 from pprint import pformat
 
 from ..phrasing import CITIES, FIRST_NAMES, NOUNS, PRODUCTS, instruction, one_of, paragraph, slug
+from ..codegen import DOTTED_GET
 from ..spec import Family, GeneratedTask
 
 # A theme: the records' fields as dotted paths, each with how its values are drawn:
@@ -243,13 +244,7 @@ doc = json.load(open("/app/{source}"))
 records = doc{'["data"]' if difficulty == "hard" else ""}["{wrapper}"]
 
 
-def get(record, path):
-    for part in path.split("."):
-        if not isinstance(record, dict) or part not in record:
-            return None
-        record = record[part]
-    return record
-
+{DOTTED_GET}
 '''
     if difficulty == "easy":
         return head + f'''

@@ -8,6 +8,7 @@ import random
 from pprint import pformat
 
 from ..phrasing import CITIES, FIRST_NAMES, NOUNS, PRODUCTS, bullets, instruction, one_of, paragraph
+from ..codegen import DOTTED_GET
 from ..spec import Family, GeneratedTask
 from .data_json import TAGS, _get, _value
 
@@ -159,13 +160,7 @@ import csv, json
 COLUMNS = {[(n, p) for n, p, _ in columns]!r}  # (header, path in the record)
 
 
-def get(record, path):
-    for part in path.split("."):
-        if not isinstance(record, dict) or part not in record:
-            return None
-        record = record[part]
-    return record
-
+{DOTTED_GET}
 
 def cell(value):
     if value is None:
