@@ -18,7 +18,7 @@ PEFT_KEY = re.compile(r"^(?:base_model\.model\.)?(?P<base>.+)\.lora_(?P<part>[AB
 def write_gguf_adapter(peft_dir: Path, out: Path, architecture: str, layers: int) -> int:
     """Writes `out` from the PEFT adapter in `peft_dir`; returns how many weights it adapts."""
     import gguf
-    from safetensors.numpy import load_file
+    from safetensors.torch import load_file  # numpy has no bfloat16: a CUDA-trained adapter may be in it
 
     config = json.loads((peft_dir / "adapter_config.json").read_text(encoding="utf-8"))
     if config.get("use_dora") or config.get("use_rslora") or config.get("modules_to_save"):
@@ -35,7 +35,7 @@ def write_gguf_adapter(peft_dir: Path, out: Path, architecture: str, layers: int
         target = names.get_name(found["base"] + ".weight", try_suffixes=(".weight",))
         if target is None:
             raise UsageError(f"llama.cpp has no tensor for {found['base']} in {architecture}")
-        pairs.setdefault(target, {})[found["part"]] = value.astype("float32")
+        pairs.setdefault(target, {})[found["part"]] = value.float().numpy()
     writer = gguf.GGUFWriter(str(out), architecture)
     writer.add_type(gguf.GGUFType.ADAPTER)
     writer.add_string(gguf.Keys.Adapter.TYPE, "lora")
