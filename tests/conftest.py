@@ -20,6 +20,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from openai_server import ScriptedOpenAIServer  # noqa: E402
 
+# Started as a background job of a script (`make test &`, `nohup ... &`), pytest inherits SIGINT
+# ignored, and so would every process the tests start: Ctrl-C tests would see nothing. Catch it
+# again here, as eval-agent's own main() does; exec then gives children the default.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 # scripted answers for the scripted server
 TODO_SCRIPT = json.loads((ROOT / "examples" / "todo_service.json").read_text())

@@ -95,11 +95,12 @@ def test_ordinary_user_builds_and_runs_from_a_plain_install(installed_venv, ordi
         listing = as_user(["eval-agent", "sandbox", "ls"], env, cwd=home)
         assert listing.returncode == 0, listing.stderr
         # exporting from a plain install: the JSON-lines formats work, parquet names its extra
-        for fmt in ("openai", "sharegpt", "alpaca"):
-            exported = as_user(["eval-agent", "export", "--format", fmt, "--out", str(home / f"{fmt}.jsonl")], env, cwd=home)
+        for fmt, out in (("openai", "openai.jsonl"), ("sharegpt", "sharegpt"), ("alpaca", "alpaca")):
+            exported = as_user(["eval-agent", "export", "--format", fmt, "--out", str(home / out)], env, cwd=home)
             assert exported.returncode == 0, (fmt, exported.stderr)
-            lines = (home / f"{fmt}.jsonl").read_text().splitlines()
-            assert lines and all(json.loads(line) for line in lines), fmt
+            written = [home / out] if fmt == "openai" else sorted((home / out).glob("*.json*"))
+            assert written and all(json.loads(p.read_text()) if p.suffix == ".json" else p.read_text().strip()
+                                   for p in written), (fmt, written)
         parquet = as_user(["eval-agent", "export", "--format", "trl", "--out", str(home / "trl")], env, cwd=home)
         assert parquet.returncode != 0 and "pip install 'eval-agent[export]'" in parquet.stderr, parquet.stderr
         assert "Traceback" not in parquet.stderr
