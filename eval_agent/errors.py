@@ -32,3 +32,13 @@ class DockerUnavailable(EnvironmentProblem):
 
 class ModelError(EnvironmentProblem):
     pass
+
+
+class ToolsUnsupported(ModelError):
+    """The server refused the request because it carried `tools` (no native function calling
+    there). `--tool-mode auto` catches this and falls back to the text protocol."""
+
+
+class FormatError(ValueError):
+    """A model's answer holds no usable action; the message says what was wrong, for the model.
+    Not a user error: the loop feeds it back to the model."""

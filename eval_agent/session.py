@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__, repo_guard
-from .agent import Agent, Limits, Outcome
+from .loop.agent import Agent, Limits, Outcome
 from .config import Settings, home
 from .errors import EvalAgentError, ModelError, UsageError
 from .events import Event, Notice, RunFinished, RunStarted
 from .git_runner import HostGit
 from .models.registry import load_model
-from .prompts import Prompts
+from .loop.prompts import Prompts
 from .repo_layout import locate
 from .sandbox.base import Sandbox
 from .sandbox.services import running_services

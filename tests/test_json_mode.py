@@ -12,8 +12,8 @@ import pytest
 
 from conftest import cli_env, json_events, run_cli
 
-from eval_agent.json_protocol import action_schema, parse_answer
-from eval_agent.text_protocol import FormatError
+from eval_agent.loop.json_protocol import action_schema, parse_answer
+from eval_agent.errors import FormatError
 from eval_agent.tools.registry import default_tools, tool_schemas
 
 PLAN = {"content": "- [ ] write the note\n- [ ] check it"}

@@ -15,12 +15,12 @@ import pytest
 
 from conftest import cli_env, eval_agent_containers, run_cli
 
-from eval_agent.agent import Agent, Limits
+from eval_agent.loop.agent import Agent, Limits
 from eval_agent.errors import ModelError
 from eval_agent.events import ModelCalled, ToolFinished
 from eval_agent.models.local import LocalModel, inline_tool_calls
 from eval_agent.models.weights import CATALOG, ModelPackage, WeightPart, ensure_weights, installed_path
-from eval_agent.prompts import Prompts
+from eval_agent.loop.prompts import Prompts
 from eval_agent.sandbox.docker_sandbox import DockerSandbox, DockerSandboxConfig
 from eval_agent.session import new_id
 from eval_agent.tools.registry import check_arguments, default_tools, find_tool

@@ -19,7 +19,8 @@ from eval_agent.errors import ModelError, UsageError  # noqa: E402
 from eval_agent.models import pricing  # noqa: E402
 from eval_agent.models.base import ModelInfo  # noqa: E402
 from eval_agent.models.langchain_chat import LangChainChatModel  # noqa: E402
-from eval_agent.models.openai_chat import NO_KEY, OpenAIChatModel, ToolsUnsupported  # noqa: E402
+from eval_agent.errors import ToolsUnsupported  # noqa: E402
+from eval_agent.models.openai_chat import NO_KEY, OpenAIChatModel  # noqa: E402
 from eval_agent.models.registry import load_model, parse_spec, probe_model  # noqa: E402
 from eval_agent.models.scripted import EXHAUSTED_SUMMARY, ScriptedModel  # noqa: E402
 

@@ -20,7 +20,7 @@ from typing import Callable
 from ..bench.tasks import Task, discover, load_task
 from ..errors import UsageError
 from ..models.base import Model
-from ..prompts import Prompts
+from ..loop.prompts import Prompts
 from .spec import DIFFICULTIES, GeneratedTask
 from .validate import Validator, Verdict
 from .writer import write_task

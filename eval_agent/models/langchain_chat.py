@@ -176,7 +176,7 @@ class LangChainChatModel:
     def classify(self, exc: BaseException, *, tools_sent: bool) -> Failure:
         """Provider-neutral classification: LangChain's standard model errors, else an HTTP
         status on the exception, else the exception's class name."""
-        from eval_agent.models.openai_chat import ToolsUnsupported  # defined there, shared here
+        from eval_agent.errors import ToolsUnsupported
 
         status = getattr(exc, "status_code", None)
         status = status if isinstance(status, int) else None

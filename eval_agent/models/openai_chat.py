@@ -14,18 +14,13 @@ from urllib.parse import urlparse
 import openai
 from langchain_openai import ChatOpenAI
 
-from eval_agent.errors import ModelError
+from eval_agent.errors import ModelError, ToolsUnsupported
 from eval_agent.models.base import ModelInfo
 from eval_agent.models.langchain_chat import (Failure, LangChainChatModel, as_response_format,
                                               error_text, tools_rejected)
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 NO_KEY = "not-needed"  # sent to servers that ignore the key; the openai client insists on one
-
-
-class ToolsUnsupported(ModelError):
-    """The server refused the request because it carried `tools` (no native function calling
-    there). `--tool-mode auto` catches this and falls back to the text protocol."""
 
 
 class _ChatOpenAIForServers(ChatOpenAI):

@@ -13,7 +13,7 @@ from typing import Callable
 
 from ..errors import UsageError
 from ..models.base import ToolCall
-from ..prompts import Prompts
+from ..loop.prompts import Prompts
 from ..tools.registry import default_tools, run_tool
 from .reader import Step, Trajectory
 from .redact import Redactor

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.syntax import Syntax
 from rich.text import Text
 
-from ..agent import Approval
+from ..loop.agent import Approval
 from ..models.base import ToolCall
 from .render import cut_lines
 

@@ -13,7 +13,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from ..events import Event, ModelCalled, PlanUpdated, RunFinished, RunStarted, ToolStarted
-from ..plan import CHECKLIST_ITEM
+from ..loop.plan import CHECKLIST_ITEM
 from .render import ConsoleRenderer, cut_lines, plan_text
 from .terminal import console as terminal_console
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..agent import Outcome
+from ..loop.agent import Outcome
 
 
 @dataclass

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .models.base import ModelResponse, ToolCall, ToolSchema
-from .text_protocol import FormatError
+from ..models.base import ModelResponse, ToolCall, ToolSchema
+from ..errors import FormatError
 
 THOUGHT_MAX_CHARS = 200  # bounds the free text a small model writes before each action
 

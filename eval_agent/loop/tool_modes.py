@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from .models.base import ModelResponse, ToolCall, ToolSchema
+from ..models.base import ModelResponse, ToolCall, ToolSchema
 from . import json_protocol
-from .text_protocol import FormatError, parse_action
+from ..errors import FormatError
+from .text_protocol import parse_action
 
 
 class ToolMode(Protocol):

@@ -10,18 +10,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..errors import FormatError, ToolsUnsupported
+from ..events import (EventSink, FormatErrorEvent, ModelCalled, Notice, PlanUpdated, ToolFinished,
+                      ToolStarted, UserDecision)
+from ..models.base import Message, Model, ModelResponse, ToolCall
+from ..sandbox.base import Sandbox
+from ..tools.base import Observation, Tool
+from ..tools.registry import run_tool, tool_schemas
 from .actions import describe, openai_tool_call
-from .events import (EventSink, FormatErrorEvent, ModelCalled, Notice, PlanUpdated, ToolFinished,
-                     ToolStarted, UserDecision)
-from .models.base import Message, Model, ModelResponse, ToolCall
-from .models.openai_chat import ToolsUnsupported
 from .plan import parse_checklist
 from .prompts import Prompts
-from .sandbox.base import Sandbox
-from .text_protocol import FormatError
 from .tool_modes import make_mode
-from .tools.base import Observation, Tool
-from .tools.registry import run_tool, tool_schemas
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .models.base import ToolCall
+from ..models.base import ToolCall
 
 
 def openai_tool_call(call: ToolCall, step: int, index: int) -> dict[str, Any]:

@@ -9,8 +9,8 @@ from typing import Any
 
 import jinja2
 
-from .errors import UsageError
-from .resources import prompts_dir
+from ..errors import UsageError
+from ..resources import prompts_dir
 
 
 class Prompts:

@@ -10,15 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .models.base import ToolCall
+from ..errors import FormatError
+from ..models.base import ToolCall
 
 ACTION_LINE = re.compile(r"^[ \t>*_`#]*ACTION[*_`]*\s*:\s*[*_`]*([A-Za-z_]+)[*_`]*[ \t]*(.*?)[ \t]*$", re.IGNORECASE | re.MULTILINE)
 FENCE_OPEN = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([\w+.-]*)[ \t]*$", re.MULTILINE)
 LINE_RANGE = re.compile(r"^(.*?)\s+\[?(\d+)\s*[-:]\s*(\d+)?\]?$")
-
-
-class FormatError(ValueError):
-    """The answer holds no usable action; the message says what was wrong, for the model."""
 
 
 @dataclass
