@@ -274,3 +274,37 @@ def test_the_record_names_and_hashes_the_prompt_templates(tmp_path, eval_home, s
     assert {"system.j2", "plan.j2", "observation.j2", "text_protocol.j2"} <= set(templates)
     assert templates["start.j2"] == hashlib.sha256((prompts / "start.j2").read_bytes()).hexdigest()[:16]
     assert "(my start)" in server.requests[1]["messages"][-1]["content"], "the user's copy was used"
+
+
+@pytest.mark.parametrize("variant, stated", [("full", "A command has 2 s by default"), ("compact", "stop after 2 s")])
+def test_command_timeout_cuts_a_command_and_is_the_number_the_prompt_states(tmp_path, eval_home, sandbox_image,
+                                                                            variant, stated):
+    actions = [{"content": "- [ ] wait"}, bash("echo waiting; sleep 30; echo never"), finish("waited")]
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"actions": actions, "prompt_variant": variant} if variant == "compact" else actions))
+    workspace = tmp_path / "w"
+    workspace.mkdir()
+    env = cli_env(eval_home, EVAL_AGENT_COMMAND_TIMEOUT="2")
+    result = run_cli(["run", "x", "--model", f"scripted:{script}", "--tool-mode", "native", "--json",
+                      "-w", str(workspace)], env)
+    assert result.returncode == 0, result.stderr
+    step = next(e for e in json_events(result.stdout) if e["type"] == "tool_finished")
+    assert step["timed_out"] and step["duration"] < 10, "the model gave no timeout: command_timeout stopped it"
+    assert step["observation"].startswith("waiting\n") and "never" not in step["observation"]
+    assert "[timed out after 2 s;" in step["observation"]
+    record = [json.loads(line) for line in next((eval_home / "trajectories").glob("*.jsonl")).read_text().splitlines()]
+    system = next(e for e in record if e.get("type") == "model_called")["new_messages"][0]
+    assert system["role"] == "system" and stated in system["content"]
+    assert "120 s" not in system["content"], "no other timeout is stated"
+    assert record[1]["sandbox"]["command_timeout"] == 2
+    assert "default 120" not in json.dumps(record[1]["tools"]), "nor does the bash tool state one"
+    if variant == "full":  # a replay (its own settings: the default) stops the command when the run did
+        replayed = run_cli(["traj", "replay", record[1]["run_id"]], cli_env(eval_home), timeout=240)
+        assert replayed.returncode == 0 and "step 1 bash same" in replayed.stdout, replayed.stdout + replayed.stderr
+
+
+def test_a_command_timeout_out_of_range_is_one_line_and_exit_code_2(tmp_path, eval_home):
+    result = run_cli(["run", "x", "--model", "openai:x"], cli_env(eval_home, EVAL_AGENT_COMMAND_TIMEOUT="0"),
+                     cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "command_timeout" in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -289,6 +289,24 @@ def test_run_tool_explains_bad_calls(area):
     assert null_optional.ok and null_optional.output == "fine"
 
 
+@pytest.mark.parametrize("tool, arguments, problem", [
+    ("bash", {"command": 5}, "'command' must be a string, got an integer 5"),
+    ("bash", {"command": "touch ran.txt", "timeout": "10"}, "'timeout' must be a number, got a string '10'"),
+    ("read_file", {"path": ["a.txt"]}, "'path' must be a string, got an array ['a.txt']"),
+    ("write_file", {"path": "ran.txt", "content": 3}, "'content' must be a string, got an integer 3"),
+    ("edit_file", {"path": "ran.txt", "old": "a", "new": False}, "'new' must be a string, got a boolean False"),
+    ("finish", {"summary": {"done": True}}, "'summary' must be a string, got an object {'done': True}"),
+])
+def test_a_wrong_typed_argument_gets_the_registrys_one_answer_and_nothing_runs(area, tool, arguments, problem):
+    arguments = {name: f"{area.rel}/{value}" if name == "path" and isinstance(value, str) else value
+                 for name, value in arguments.items()}
+    obs = area.call(tool, **arguments)
+    usage = next(line for line in obs.output.splitlines() if line.startswith("Usage: "))
+    assert obs.output == f"Invalid arguments for {tool}: {problem}.\n{usage}", "one message, from the registry only"
+    assert not obs.ok and not obs.finished and obs.details == {"error": "invalid_arguments", "problems": [problem]}
+    assert not (area.host / "ran.txt").exists()
+
+
 def test_finish_ends_the_run_with_the_summary(area):
     obs = area.call("finish", summary="Built the todo service; run `make test`.")
     assert obs.finished and obs.ok and obs.output == "Built the todo service; run `make test`."

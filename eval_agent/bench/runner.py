@@ -9,7 +9,6 @@ every container of this bench before it returns; interrupted attempts are not wr
 
 from __future__ import annotations
 
-import os
 import queue
 import secrets
 import threading
@@ -23,8 +22,9 @@ from ..config import Settings
 from ..errors import EvalAgentError, ModelError, UsageError
 from ..events import Verification
 from ..models.registry import load_model
-from ..sandbox.base import DEFAULT_COMMAND_TIMEOUT, CommandResult
+from ..sandbox.base import CommandResult
 from ..sandbox.docker_sandbox import DockerSandbox, DockerSandboxConfig
+from ..sandbox.factory import sandbox_settings, start_sandbox
 from ..sandbox.engine import CONTAINER_PREFIX, LABEL, docker_client
 from ..sandbox.shell import CommandInterrupted
 from ..session import Session, choose_model_spec
@@ -79,7 +79,7 @@ class StoppableSandbox(DockerSandbox):
             raise CommandInterrupted(CommandResult(command, "", 130, 0.0, interrupted=True))
         if self.deadline is not None:
             left = max(1.0, self.deadline - time.monotonic())
-            timeout = min(DEFAULT_COMMAND_TIMEOUT if timeout is None else timeout, left)
+            timeout = min(self.info.command_timeout if timeout is None else timeout, left)
         result = super().run(command, timeout)
         if self._stop_event.is_set():
             raise CommandInterrupted(result)
@@ -215,8 +215,9 @@ class BenchRunner:
         progress.attempt_started(task.id, attempt, limit)
         try:
             settings = self._settings_for(task, limit)
-            sandbox = active.sandbox = self._sandbox(task, self._image(task), settings)
+            image = self._image(task)
             progress.set_state(task.id, attempt, "starting sandbox")
+            sandbox = active.sandbox = self._sandbox(task, image, settings)  # started; the session closes it
             emit = lambda event: progress.on_event(task.id, attempt, event)  # noqa: E731
             with Session(settings, None, emit=emit, sandbox=sandbox) as session:
                 return self._run_and_verify(task, attempt, session, sandbox, started)
@@ -281,18 +282,17 @@ class BenchRunner:
                 self._images[task.id] = _Image(tag, image.attrs["Config"].get("User") if image is not None else None)
             return self._images[task.id]
 
-    def _sandbox(self, task: Task, image: _Image, settings: Settings) -> DockerSandbox:
+    def _sandbox(self, task: Task, image: _Image, settings: Settings) -> StoppableSandbox:
         with self._active_lock:
             self._count += 1
             session_id = f"bench-{self.bench_id}-{self._count}"
-        extra_env = {name: os.environ[name] for name in settings.sandbox_env if name in os.environ}
-        return StoppableSandbox(DockerSandboxConfig(
-            image=image.tag, workspace=None, network=settings.network,
-            memory=f"{task.memory_mb}m" if task.memory_mb else settings.memory,
-            cpus=task.cpus or settings.cpus, pids_limit=settings.pids_limit,
+        wanted = sandbox_settings(
+            settings, kind="docker", image=image.tag, workspace=None,
+            memory=f"{task.memory_mb}m" if task.memory_mb else settings.memory, cpus=task.cpus or settings.cpus,
             ports=(),  # nobody on the host needs a bench task's ports; publishing them costs time
-            extra_env=extra_env, user=image.user or "0:0", session_id=session_id, hardened=False,
-        ), self._stop)
+            user=image.user or "0:0", session_id=session_id, hardened=False,
+        )
+        return start_sandbox(wanted, docker=lambda config: StoppableSandbox(config, self._stop))
 
 
 def run_bench(tasks: list[Task], settings: Settings, options: BenchOptions,

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-DEFAULT_COMMAND_TIMEOUT = 120.0
+DEFAULT_COMMAND_TIMEOUT = 120.0  # seconds a command gets when no timeout is given
+MIN_COMMAND_TIMEOUT = 1.0
+MAX_COMMAND_TIMEOUT = 1800.0  # a build or a test suite may take long; an hour-long hang should not
 WORKSPACE = "/workspace"
 
 
@@ -48,6 +50,8 @@ class SandboxInfo:
     limits: dict = field(default_factory=dict)
     ports: list[PortMapping] = field(default_factory=list)
     user: str | None = None
+    # a command run with no timeout gets this many seconds; the prompt states the same number
+    command_timeout: float = DEFAULT_COMMAND_TIMEOUT
 
 
 @runtime_checkable
@@ -64,7 +68,9 @@ class Sandbox(Protocol):
 
     def start(self) -> None: ...
 
-    def run(self, command: str, timeout: float | None = None) -> CommandResult: ...
+    def run(self, command: str, timeout: float | None = None) -> CommandResult:
+        """`timeout` None: info.command_timeout."""
+        ...
 
     def read_file(self, path: str) -> bytes: ...
 

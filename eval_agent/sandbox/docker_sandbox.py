@@ -15,7 +15,7 @@ from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
 from ..errors import EnvironmentProblem
 from ..trajectory.redact import SECRET_NAME
-from .base import WORKSPACE, PortMapping, SandboxInfo
+from .base import DEFAULT_COMMAND_TIMEOUT, WORKSPACE, PortMapping, SandboxInfo
 from .engine import CONTAINER_PREFIX, LABEL, docker_client
 from .docker_transport import DockerExecTransport, MainShellTransport, main_shell_command, new_nonce
 from .shell import PersistentShell, ShellDied
@@ -54,6 +54,7 @@ class DockerSandboxConfig:
     # that user, its ENV) with Docker's default capabilities, as Terminal-Bench and Harbor tasks
     # expect; no-new-privileges, the pids and memory limits and no Docker socket all the same.
     hardened: bool = True
+    command_timeout: float = DEFAULT_COMMAND_TIMEOUT  # seconds a command gets when none is given
 
 
 def sandbox_env(extra: dict[str, str] | None = None, host_env: dict[str, str] | None = None) -> dict[str, str]:
@@ -113,7 +114,8 @@ class DockerSandbox(ShellSandbox):
         self._container = None
         session = config.session_id or secrets.token_hex(4)
         self.name = f"{CONTAINER_PREFIX}{session}"
-        self._info = SandboxInfo(kind="docker", workdir=WORKSPACE, image=config.image, network=config.network)
+        self._info = SandboxInfo(kind="docker", workdir=WORKSPACE, image=config.image, network=config.network,
+                                 command_timeout=config.command_timeout)
 
     def start(self) -> None:
         client = self._client = self._client or docker_client()
@@ -175,7 +177,7 @@ class DockerSandbox(ShellSandbox):
             kind="docker", workdir=workdir, image=config.image, image_id=image.id,
             container=self.name, network=config.network, user=user,
             limits={"memory": config.memory, "cpus": config.cpus, "pids": config.pids_limit},
-            ports=self._port_mappings(),
+            ports=self._port_mappings(), command_timeout=config.command_timeout,
         )
 
         def open_shell():  # the container's own shell first; one that replaces it, by exec

@@ -8,7 +8,7 @@ import select
 import subprocess
 from pathlib import Path
 
-from .base import SandboxInfo
+from .base import DEFAULT_COMMAND_TIMEOUT, SandboxInfo
 from .docker_sandbox import sandbox_env
 from .shell import SHELL_COMMAND, SIGNAL_COMMAND_SCRIPT, PersistentShell
 from .shell_sandbox import ShellSandbox
@@ -52,13 +52,15 @@ class LocalTransport:
 
 
 class LocalSandbox(ShellSandbox):
-    def __init__(self, workspace: Path, extra_env: dict[str, str] | None = None):
+    def __init__(self, workspace: Path, extra_env: dict[str, str] | None = None,
+                 command_timeout: float = DEFAULT_COMMAND_TIMEOUT):
         self.workspace = workspace.resolve()
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         env.update(sandbox_env(extra_env))
         env["HOME"] = os.environ.get("HOME", "/tmp")
         self._env = env
-        self._info = SandboxInfo(kind="local", workdir=str(self.workspace), network="host", user=str(os.getuid()))
+        self._info = SandboxInfo(kind="local", workdir=str(self.workspace), network="host", user=str(os.getuid()),
+                                 command_timeout=command_timeout)
 
     def start(self) -> None:
         workdir = str(self.workspace)

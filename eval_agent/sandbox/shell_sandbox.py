@@ -30,7 +30,7 @@ class ShellSandbox:
         return self._info.workdir
 
     def run(self, command: str, timeout: float | None = None) -> CommandResult:
-        return self._shell.run(command, timeout)
+        return self._shell.run(command, self._info.command_timeout if timeout is None else timeout)
 
     def interrupt(self) -> None:
         self._shell.interrupt()

@@ -33,8 +33,10 @@ class Tool(Protocol):
         ...
 
     def run(self, arguments: dict[str, Any], sandbox: Sandbox) -> Observation:
-        """Never raises for the model's mistakes (bad arguments, missing files, paths outside
-        the workspace): those come back as an observation with ok=False."""
+        """Called only through registry.run_tool, which has checked `arguments` against `schema`
+        (names, types, required ones): a tool checks only what a schema cannot say. Never raises
+        for the model's mistakes (missing files, paths outside the workspace): those come back as
+        an observation with ok=False."""
         ...
 
 

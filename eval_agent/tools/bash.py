@@ -5,22 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from ..models.base import ToolSchema
-from ..sandbox.base import DEFAULT_COMMAND_TIMEOUT, Sandbox
+from ..sandbox.base import DEFAULT_COMMAND_TIMEOUT, MAX_COMMAND_TIMEOUT, MIN_COMMAND_TIMEOUT, Sandbox
 from ..sandbox.output import MODEL_OUTPUT_BUDGET, cut_for_model
 from .base import Observation, function_schema
-from .registry import check_arguments
 
-MIN_TIMEOUT = 1.0
-MAX_TIMEOUT = 1800.0  # a build or a test suite may take long; an hour-long hang should not
+MIN_TIMEOUT, MAX_TIMEOUT = MIN_COMMAND_TIMEOUT, MAX_COMMAND_TIMEOUT
 
+# No default number here: it is the run's command_timeout, and the system prompt states it.
 DESCRIPTION = (
     "Run a bash command in the sandbox. The shell persists between calls (working directory, "
     "variables, activated virtualenvs), starting in the workspace. stdin is closed, so use "
     "non-interactive flags (apt-get -y, pip --no-input). Start servers in the background "
     "(`cmd > server.log 2>&1 &`). Returns stdout and stderr merged; when longer than "
     f"{MODEL_OUTPUT_BUDGET} characters only the head and the tail are shown. A non-zero exit code "
-    f"is reported on the last line. `timeout` is in seconds (default {DEFAULT_COMMAND_TIMEOUT:.0f}, "
-    f"max {MAX_TIMEOUT:.0f}); a command that runs longer is stopped."
+    f"is reported on the last line. `timeout` is in seconds (max {MAX_TIMEOUT:.0f}; default: the "
+    "command timeout the system prompt states); a command that runs longer is stopped."
 )
 
 
@@ -34,19 +33,18 @@ class BashTool:
             {
                 "command": {"type": "string", "description": "The bash command (may span several lines)."},
                 "timeout": {"type": "number",
-                            "description": f"Seconds before the command is stopped (default {DEFAULT_COMMAND_TIMEOUT:.0f})."},
+                            "description": "Seconds before the command is stopped (default: the command "
+                                           "timeout the system prompt states)."},
             },
             ["command"],
         )
 
     def run(self, arguments: dict[str, Any], sandbox: Sandbox) -> Observation:
-        arguments, error = check_arguments(self.schema, arguments)
-        if error is not None:
-            return error
         command: str = arguments["command"]
         if not command.strip():
             return Observation("The command is empty: give a bash command to run.", ok=False)
-        timeout = clamp_timeout(arguments.get("timeout"))
+        # the sandbox's command_timeout (the run's setting), the number the system prompt states
+        timeout = clamp_timeout(arguments.get("timeout"), sandbox.info.command_timeout)
         result = sandbox.run(command, timeout)
 
         shown, removed = cut_for_model(result.output)
@@ -74,11 +72,9 @@ class BashTool:
         )
 
 
-def clamp_timeout(timeout: float | None) -> float:
-    """The model's timeout, or the sandbox default, kept within [MIN_TIMEOUT, MAX_TIMEOUT]."""
-    if timeout is None:
-        return DEFAULT_COMMAND_TIMEOUT
-    return min(max(float(timeout), MIN_TIMEOUT), MAX_TIMEOUT)
+def clamp_timeout(timeout: float | None, default: float = DEFAULT_COMMAND_TIMEOUT) -> float:
+    """The model's timeout, or `default` when it gave none, kept within [MIN_TIMEOUT, MAX_TIMEOUT]."""
+    return min(max(float(default if timeout is None else timeout), MIN_TIMEOUT), MAX_TIMEOUT)
 
 
 def _seconds(value: float) -> str:

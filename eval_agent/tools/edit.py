@@ -14,7 +14,6 @@ from ..sandbox.base import Sandbox
 from .base import Observation, function_schema
 from .files import (MAX_FILE_BYTES, PATH_PROPERTY, PathRefused, looks_binary, numbered, probe,
                     split_lines, too_big, workspace_path)
-from .registry import check_arguments
 
 CONTEXT_LINES = 3  # lines shown around an edit
 MAX_SNIPPET_LINES = 40
@@ -45,9 +44,6 @@ class EditFileTool:
         )
 
     def run(self, arguments: dict[str, Any], sandbox: Sandbox) -> Observation:
-        arguments, error = check_arguments(self.schema, arguments)
-        if error is not None:
-            return error
         path: str = arguments["path"]
         old, new = _clean(arguments["old"]), _clean(arguments["new"])
         if not old:

@@ -13,7 +13,6 @@ from typing import Any
 from ..models.base import ToolSchema
 from ..sandbox.base import Sandbox
 from .base import Observation, function_schema
-from .registry import check_arguments
 
 MAX_LINES = 400  # lines read_file shows per call
 MAX_CHARS = 16_000  # characters read_file shows per call
@@ -130,9 +129,6 @@ class ReadFileTool:
         )
 
     def run(self, arguments: dict[str, Any], sandbox: Sandbox) -> Observation:
-        arguments, error = check_arguments(self.schema, arguments)
-        if error is not None:
-            return error
         path: str = arguments["path"]
         start: int = arguments.get("start_line", 1)
         end: int | None = arguments.get("end_line")
@@ -215,9 +211,6 @@ class WriteFileTool:
         )
 
     def run(self, arguments: dict[str, Any], sandbox: Sandbox) -> Observation:
-        arguments, error = check_arguments(self.schema, arguments)
-        if error is not None:
-            return error
         path: str = arguments["path"]
         content: str = arguments["content"]
         data = content.encode("utf-8", errors="replace")  # lone surrogates from JSON become "?"

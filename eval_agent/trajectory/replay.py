@@ -52,7 +52,8 @@ class ReplayReport:
 
 def replay(trajectory: Trajectory, image: str | None = None, log: Callable[[str], None] = lambda line: None,
            on_step: Callable[[StepReplay], None] = lambda step: None) -> ReplayReport:
-    from ..sandbox.docker_sandbox import DockerSandbox, DockerSandboxConfig
+    from ..sandbox.base import DEFAULT_COMMAND_TIMEOUT
+    from ..sandbox.factory import SandboxSettings, start_sandbox
     from ..sandbox.image import ensure_image, image_tag
     from ..session import new_id
 
@@ -67,12 +68,13 @@ def replay(trajectory: Trajectory, image: str | None = None, log: Callable[[str]
     with tempfile.TemporaryDirectory(prefix="eval-agent-replay-") as scratch:
         workspace, note = _checkout(started.get("workspace") or {}, Path(scratch) / "checkout", image_tag())
         report = ReplayReport(run_id=trajectory.run_id, workspace_note=note)
-        sandbox = DockerSandbox(DockerSandboxConfig(image=image, workspace=workspace,
-                                                    network=(started.get("sandbox") or {}).get("network", "bridge"),
-                                                    session_id="replay-" + new_id()))
+        recorded = started.get("sandbox") or {}
+        # the recorded command timeout: a step that timed out then times out now (older records: the default)
+        sandbox = start_sandbox(SandboxSettings(
+            image=image, workspace=workspace, network=recorded.get("network", "bridge"), session_id="replay-" + new_id(),
+            command_timeout=recorded.get("command_timeout", DEFAULT_COMMAND_TIMEOUT)))
         tools = default_tools()
         try:
-            sandbox.start()
             for step in steps:
                 result = _replay_step(step, tools, sandbox, prompts, started.get("tool_mode", "native"), max_steps)
                 report.steps.append(result)
