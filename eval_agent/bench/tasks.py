@@ -5,19 +5,25 @@ Harbor:             instruction.md, task.toml, environment/Dockerfile, solution/
 Terminal-Bench 1.x: task.yaml (its `instruction`), Dockerfile, solution.sh or solution.yaml,
                     run-tests.sh, tests/
 
+Each format is a task source, an entry point of `eval_agent.task_sources` (plugins.py): an
+installed package may add a layout of its own. The built-ins are asked first, in the order
+above; a folder is the first source's that recognises it.
+
 A PATH is a task folder, or a folder whose direct sub-folders are tasks."""
 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import posixpath
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 
+from .. import plugins
 from ..errors import UsageError
 
 DEFAULT_AGENT_TIMEOUT = 600.0
@@ -43,7 +49,7 @@ class ThinEnvironment:
 class Task:
     id: str
     path: Path
-    format: Literal["harbor", "terminal-bench"]
+    format: str  # the task source's name: harbor, terminal-bench, or a plugin's
     instruction: str
     category: str = "uncategorized"
     tags: list[str] = field(default_factory=list)
@@ -82,22 +88,67 @@ class Task:
         return self.solution_script is not None or self.solution_yaml is not None
 
 
+# -- task sources: entry points of eval_agent.task_sources --------------------------------
+SOURCE_ORDER = ("harbor", "terminal-bench")
+
+
+class HarborSource:
+    name, title, layout = "harbor", "Harbor", "task.toml + instruction.md"
+
+    def detect(self, folder: Path) -> bool:
+        return (folder / "task.toml").is_file() and (folder / "instruction.md").is_file()
+
+    def load(self, folder: Path) -> Task:
+        return _load_harbor(folder)
+
+
+class TerminalBenchSource:
+    name, title, layout = "terminal-bench", "Terminal-Bench", "task.yaml"
+
+    def detect(self, folder: Path) -> bool:
+        return (folder / "task.yaml").is_file()
+
+    def load(self, folder: Path) -> Task:
+        return _load_terminal_bench(folder)
+
+
+@functools.lru_cache(maxsize=1)
+def task_sources() -> tuple[tuple[plugins.Plugin, Any], ...]:
+    """(plugin, source) of every task source, built-ins first: they are all asked of each folder."""
+    found = []
+    for plugin in plugins.plugins(plugins.TASK_SOURCES, SOURCE_ORDER):
+        found.append((plugin, plugin.expect(plugin.call(plugin.load()), "a task source", ("detect", "load"))))
+    return tuple(found)
+
+
+def _source_for(folder: Path) -> tuple[plugins.Plugin, Any] | None:
+    return next(((plugin, source) for plugin, source in task_sources() if plugin.call(source.detect, folder)), None)
+
+
+def _layouts(sep: str, titled: bool) -> str:
+    """What each source looks for, as the errors say it: task.toml + instruction.md, task.yaml."""
+    parts = []
+    for plugin, source in task_sources():
+        layout = getattr(source, "layout", f"a {plugin.name} task")
+        parts.append(f"{getattr(source, 'title', plugin.name)}: {layout}" if titled else layout)
+    return sep.join(parts)
+
+
 def detect_format(folder: Path) -> str | None:
-    if (folder / "task.toml").is_file() and (folder / "instruction.md").is_file():
-        return "harbor"
-    if (folder / "task.yaml").is_file():
-        return "terminal-bench"
-    return None
+    found = _source_for(folder)
+    return found[0].name if found else None
 
 
 def load_task(folder: Path) -> Task:
     folder = folder.resolve()
-    kind = detect_format(folder)
-    if kind == "harbor":
-        return _load_harbor(folder)
-    if kind == "terminal-bench":
-        return _load_terminal_bench(folder)
-    raise UsageError(f"{folder} is not a task folder (no task.toml + instruction.md, no task.yaml)")
+    found = _source_for(folder)
+    if found is None:
+        raise UsageError(f"{folder} is not a task folder (no {_layouts(', no ', titled=False)})")
+    plugin, source = found
+    task = plugin.call(source.load, folder)
+    if not isinstance(task, Task):
+        raise plugins.PluginError(f"{plugin.label} gave {type(task).__name__}, not a Task (bench/tasks.py)")
+    return task
 
 
 def discover(paths: list[Path], patterns: list[str] | None = None) -> list[Task]:
@@ -109,7 +160,7 @@ def discover(paths: list[Path], patterns: list[str] | None = None) -> list[Task]
             raise UsageError(f"{path} is not a folder")
         folders = [path] if detect_format(path) else sorted(p for p in path.iterdir() if p.is_dir() and detect_format(p))
         if not folders:
-            raise UsageError(f"{path} holds no tasks (Harbor: task.toml + instruction.md; Terminal-Bench: task.yaml)")
+            raise UsageError(f"{path} holds no tasks ({_layouts('; ', titled=True)})")
         for folder in folders:
             task = load_task(folder)
             if task.id in tasks and tasks[task.id].path != task.path:

@@ -10,15 +10,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.messages import (
-    AIMessage,
-    BaseMessage,
-    HumanMessage,
-    SystemMessage,
-    ToolMessage,
-)
+if TYPE_CHECKING:  # imported where messages are built: a scripted run never loads LangChain
+    from langchain_core.messages import AIMessage, BaseMessage
 
 from eval_agent.errors import UsageError
 from eval_agent.models.base import Message, ModelResponse, ToolCall, Usage
@@ -29,6 +24,8 @@ def to_langchain(messages: list[Message]) -> list[BaseMessage]:
 
 
 def _to_langchain_one(index: int, m: Message) -> BaseMessage:
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+
     role = m.get("role")
     content = m.get("content")
     if content is None:

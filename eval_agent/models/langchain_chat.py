@@ -20,6 +20,7 @@ from eval_agent.errors import ModelError, UsageError
 from eval_agent.models.base import Message, ModelInfo, ModelResponse, ToolSchema
 from eval_agent.models.convert import message_text, to_langchain, to_response
 from eval_agent.models.pricing import Pricer
+from eval_agent.models.registry import SPEC_FORMS
 
 # provider -> (module, class, pip package, accepts max_retries)
 PROVIDERS: dict[str, tuple[str, str, str, bool]] = {
@@ -41,7 +42,6 @@ PROVIDERS: dict[str, tuple[str, str, str, bool]] = {
     "perplexity": ("langchain_perplexity", "ChatPerplexity", "langchain-perplexity", True),
 }
 
-SPEC_FORMS = "openai:NAME, PROVIDER:NAME (e.g. anthropic:claude-sonnet-4-5), scripted:PATH or local"
 
 # a server saying that it cannot take `tools` (vLLM, llama.cpp, Ollama, LM Studio, OpenAI wording)
 _TOOLS_REJECTED = re.compile(

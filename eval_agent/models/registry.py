@@ -7,16 +7,21 @@
                       NAME from the catalog in weights.py (default qwen2.5-coder-1.5b) or a .gguf
     local+ADAPTER     the same with a LoRA adapter of `eval-agent finetune` (local:NAME+ADAPTER)
 
-A new backend is one new module and one line in `load_model`."""
+PROVIDER is looked up in the `eval_agent.models` entry points (plugins.py): the built-ins below
+and any installed package's; a PROVIDER none of them names goes to LangChain. Only the chosen
+provider's module is imported: `scripted` loads neither openai nor LangChain."""
 
 from __future__ import annotations
 
 import inspect
 from typing import Any, Callable
 
+from eval_agent import plugins
 from eval_agent.errors import UsageError
 from eval_agent.models.base import Model
-from eval_agent.models.langchain_chat import SPEC_FORMS
+
+# here, not in langchain_chat: a bad spec is answered without importing LangChain
+SPEC_FORMS = "openai:NAME, PROVIDER:NAME (e.g. anthropic:claude-sonnet-4-5), scripted:PATH or local"
 
 
 def parse_spec(spec: str) -> tuple[str, str]:
@@ -39,32 +44,46 @@ def load_model(
 ) -> Model:
     """`log` receives progress lines of a slow start (the embedded model's first download)."""
     provider, name = parse_spec(spec)
-    if provider == "local":
-        from eval_agent.models.local import LocalModel
+    plugin = plugins.find(plugins.MODELS, provider)
+    if plugin is None:
+        from eval_agent.models.langchain_chat import load_provider_model
 
-        if base_url:
-            raise UsageError("--base-url does not apply to the embedded model (local); "
-                             "for a llama.cpp server of your own use --model openai:NAME --base-url URL")
-        accepted = inspect.signature(LocalModel).parameters
-        unknown = sorted(set(params) - set(accepted))
-        if unknown:
-            raise UsageError(f"local does not take {', '.join(unknown)}")
-        return LocalModel(name, log=log or (lambda line: None), **params)
-    if provider == "scripted":
-        from eval_agent.models.scripted import ScriptedModel
+        return load_provider_model(provider, name, base_url=base_url, api_key=api_key, **params)
+    factory = plugin.load()
+    model = plugin.call(factory, name, base_url=base_url, api_key=api_key, log=log or (lambda line: None), **params)
+    return plugin.expect(model, "a model", ("info", "complete"))
 
-        return ScriptedModel(name)
-    if provider == "openai":
-        from eval_agent.models.openai_chat import OpenAIChatModel
 
-        accepted = inspect.signature(OpenAIChatModel).parameters
-        unknown = sorted(set(params) - set(accepted))
-        if unknown:
-            raise UsageError(f"openai:{name} does not take {', '.join(unknown)}")
-        return OpenAIChatModel(name, base_url=base_url, api_key=api_key, **params)
-    from eval_agent.models.langchain_chat import load_provider_model
+# -- the built-in providers: entry points in pyproject.toml --------------------------------
+def _reject_unknown(target: Any, params: dict[str, Any], who: str) -> None:
+    unknown = sorted(set(params) - set(inspect.signature(target).parameters))
+    if unknown:
+        raise UsageError(f"{who} does not take {', '.join(unknown)}")
 
-    return load_provider_model(provider, name, base_url=base_url, api_key=api_key, **params)
+
+def local_model(name: str, *, base_url: str | None = None, api_key: str | None = None,
+                log: Callable[[str], None] | None = None, **params: Any) -> Model:
+    from eval_agent.models.local import LocalModel
+
+    if base_url:
+        raise UsageError("--base-url does not apply to the embedded model (local); "
+                         "for a llama.cpp server of your own use --model openai:NAME --base-url URL")
+    _reject_unknown(LocalModel, params, "local")
+    return LocalModel(name, log=log or (lambda line: None), **params)
+
+
+def scripted_model(name: str, **_: Any) -> Model:
+    from eval_agent.models.scripted import ScriptedModel
+
+    return ScriptedModel(name)
+
+
+def openai_model(name: str, *, base_url: str | None = None, api_key: str | None = None,
+                 log: Callable[[str], None] | None = None, **params: Any) -> Model:
+    from eval_agent.models.openai_chat import OpenAIChatModel
+
+    _reject_unknown(OpenAIChatModel, params, f"openai:{name}")
+    return OpenAIChatModel(name, base_url=base_url, api_key=api_key, **params)
 
 
 def probe_model(spec: str, *, base_url: str | None = None, api_key: str | None = None) -> str:

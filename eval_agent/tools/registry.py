@@ -14,14 +14,36 @@ JSON_TYPES = {"string": "a string", "integer": "an integer", "number": "a number
               "boolean": "a boolean (true or false)", "object": "an object", "array": "an array"}
 
 
-def default_tools() -> list[Tool]:
-    # Imported here, not at the top: the tool modules import this one for check_arguments.
-    from .bash import BashTool
-    from .edit import EditFileTool
-    from .files import ReadFileTool, WriteFileTool
-    from .finish import FinishTool
+TOOL_ORDER = ("bash", "read_file", "write_file", "edit_file")  # then plugin tools by name, then finish
+TOOLS_ENV = "EVAL_AGENT_TOOLS"
 
-    return [BashTool(), ReadFileTool(), WriteFileTool(), EditFileTool(), FinishTool()]
+
+def default_tools() -> list[Tool]:
+    """The built-in tools and every installed plugin tool (entry points `eval_agent.tools`, see
+    plugins.py), finish last: small models read the list in order. EVAL_AGENT_TOOLS=bash,word_count
+    narrows the set; finish is always kept, as it ends the run."""
+    import os
+
+    from .. import plugins
+    from ..errors import UsageError
+
+    chosen = plugins.plugins(plugins.TOOLS, TOOL_ORDER)
+    chosen.sort(key=lambda plugin: plugin.name == "finish")  # stable: the rest keep their order
+    wanted = {name.strip() for name in os.environ.get(TOOLS_ENV, "").split(",") if name.strip()}
+    if wanted:
+        unknown = sorted(wanted - {plugin.name for plugin in chosen})
+        if unknown:
+            raise UsageError(f"{TOOLS_ENV} names {', '.join(unknown)}, not installed: the tools are "
+                             f"{', '.join(plugin.name for plugin in chosen)}")
+        chosen = [plugin for plugin in chosen if plugin.name in wanted or plugin.name == "finish"]
+    tools: list[Tool] = []
+    for plugin in chosen:
+        tool = plugin.expect(plugin.call(plugin.load()), "a tool", ("name", "schema", "run"))
+        if tool.name != plugin.name:  # the name is how EVAL_AGENT_TOOLS and the model find it
+            raise plugins.PluginError(f"{plugin.label} makes a tool named {tool.name!r}: "
+                                      f"the entry point and the tool must have one name")
+        tools.append(tool)
+    return tools
 
 
 def tool_schemas(tools: list[Tool]) -> list[ToolSchema]:
