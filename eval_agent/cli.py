@@ -36,6 +36,10 @@ NetworkOpt = typer.Option(None, "--network", help="bridge (default) or none: cut
 ToolModeOpt = typer.Option(None, "--tool-mode", help="native, text, json (answers constrained to a JSON action schema) or auto: json for local models, else native falling back to text when the server rejects tools.")
 PromptsOpt = typer.Option(None, "--prompts", help="A folder with your own copies of the prompt templates.")
 SandboxOpt = typer.Option(None, "--sandbox", help="docker (default) or local: no isolation, for machines without Docker.")
+ReviewOpt = typer.Option(None, "--review", help="on: before the agent may finish, a reviewer weighs the request against the evidence (commands, exit codes, diff) and can send it back to work. Default off.")
+ReviewerModelOpt = typer.Option(None, "--reviewer-model", help="The reviewer's PROVIDER:NAME (default: the working model).")
+MaxReviewsOpt = typer.Option(None, "--max-reviews", help="Review turns per request (default 2); after that, finish is taken at its word.")
+MakeToolsOpt = typer.Option(None, "--make-tools/--no-make-tools", help="Offer make_tool: the agent builds tools for itself, kept in .eval-agent/tools/ for later runs in this folder (kept tools are offered either way).")
 
 
 def _flags(**values) -> dict:
@@ -50,10 +54,13 @@ def _default(
     ctx: typer.Context, workspace: Optional[Path] = WorkspaceOpt, model: Optional[str] = ModelOpt,
     base_url: Optional[str] = BaseUrlOpt, network: Optional[str] = NetworkOpt, prompts: Optional[Path] = PromptsOpt,
     tool_mode: Optional[str] = ToolModeOpt, sandbox: Optional[str] = SandboxOpt, approve: Optional[str] = ApproveOpt,
+    review: Optional[str] = ReviewOpt, reviewer_model: Optional[str] = ReviewerModelOpt,
+    max_reviews: Optional[int] = MaxReviewsOpt, make_tools: Optional[bool] = MakeToolsOpt,
 ) -> None:
     """With no command, opens the REPL in the current folder (or --workspace)."""
     given = _flags(workspace=workspace, model=model, base_url=base_url, network=network, prompts=prompts,
-                   tool_mode=tool_mode, sandbox=sandbox, approve=approve)
+                   tool_mode=tool_mode, sandbox=sandbox, approve=approve, review=review,
+                   reviewer_model=reviewer_model, max_reviews=max_reviews, make_tools=make_tools)
     if ctx.invoked_subcommand is None:
         _open_repl(**given)
     elif given:
@@ -64,11 +71,14 @@ def _default(
 def repl(
     workspace: Optional[Path] = WorkspaceOpt, model: Optional[str] = ModelOpt, base_url: Optional[str] = BaseUrlOpt,
     network: Optional[str] = NetworkOpt, prompts: Optional[Path] = PromptsOpt, tool_mode: Optional[str] = ToolModeOpt,
-    sandbox: Optional[str] = SandboxOpt, approve: Optional[str] = ApproveOpt,
+    sandbox: Optional[str] = SandboxOpt, approve: Optional[str] = ApproveOpt, review: Optional[str] = ReviewOpt,
+    reviewer_model: Optional[str] = ReviewerModelOpt, max_reviews: Optional[int] = MaxReviewsOpt,
+    make_tools: Optional[bool] = MakeToolsOpt,
 ) -> None:
     """Open the REPL: type requests, follow up in the same sandbox and conversation; /help inside."""
     _open_repl(**_flags(workspace=workspace, model=model, base_url=base_url, network=network, prompts=prompts,
-                        tool_mode=tool_mode, sandbox=sandbox, approve=approve))
+                        tool_mode=tool_mode, sandbox=sandbox, approve=approve, review=review,
+                        reviewer_model=reviewer_model, max_reviews=max_reviews, make_tools=make_tools))
 
 
 def _open_repl(workspace: Optional[Path] = None, approve: Optional[str] = None, **flags) -> None:
@@ -99,6 +109,9 @@ def run(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object per event on stdout, nothing else."),
     keep_running: bool = typer.Option(False, "--keep-running", help="When the run leaves services running, keep the sandbox up until Ctrl-C."),
     resume: Optional[str] = typer.Option(None, "--resume", help="Continue the conversation of a recorded run: its id, a unique prefix of it, or last."),
+    review: Optional[str] = ReviewOpt, reviewer_model: Optional[str] = ReviewerModelOpt,
+    max_reviews: Optional[int] = MaxReviewsOpt, make_tools: Optional[bool] = MakeToolsOpt,
+    command_timeout: Optional[float] = typer.Option(None, "--command-timeout", help="Seconds a command may run when the model names no timeout (default 120); the prompt states the same number."),
 ) -> None:
     """Run one request to the end: plan, act in the sandbox, finish.
 
@@ -114,7 +127,8 @@ def run(
         raise UsageError("the request is empty: say what the agent should do")
     settings = load_settings(_flags(model=model, base_url=base_url, max_steps=max_steps, max_cost=max_cost,
                                     max_seconds=max_seconds, network=network, tool_mode=tool_mode,
-                                    prompts=prompts, sandbox=sandbox))
+                                    prompts=prompts, sandbox=sandbox, review=review, reviewer_model=reviewer_model,
+                                    max_reviews=max_reviews, make_tools=make_tools, command_timeout=command_timeout))
     if json_output:
         redactor = Redactor()
         sink, on_text = JsonLines(), None
@@ -226,6 +240,7 @@ def register_feature_commands(app: typer.Typer) -> None:
     __import__("eval_agent.models.commands", fromlist=["register"]).register(app)
     __import__("eval_agent.gym.commands", fromlist=["register"]).register(app)
     __import__("eval_agent.train.commands", fromlist=["register"]).register(app)
+    __import__("eval_agent.plugin_commands", fromlist=["register"]).register(app)
 
 
 register_feature_commands(app)

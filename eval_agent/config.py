@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from .errors import UsageError
+from .sandbox.base import DEFAULT_COMMAND_TIMEOUT, MAX_COMMAND_TIMEOUT, MIN_COMMAND_TIMEOUT
 
 ToolMode = Literal["native", "text", "json", "auto"]
 
@@ -27,7 +28,8 @@ class Settings(BaseModel, extra="forbid"):
     max_steps: int = 50
     max_cost: float | None = None
     max_seconds: float | None = None
-    command_timeout: float = 120.0
+    # seconds a bash command gets when the model gives no timeout; the system prompt states it
+    command_timeout: float = Field(DEFAULT_COMMAND_TIMEOUT, ge=MIN_COMMAND_TIMEOUT, le=MAX_COMMAND_TIMEOUT)
     sandbox: Literal["docker", "local"] = "docker"
     network: Literal["bridge", "none"] = "bridge"
     memory: str = "4g"
@@ -36,6 +38,10 @@ class Settings(BaseModel, extra="forbid"):
     image: str | None = None
     prompts: Path | None = None
     sandbox_env: list[str] = []  # names of host variables to pass into the sandbox
+    review: Literal["off", "on"] = "off"  # a review turn before finish (see loop/review.py)
+    reviewer_model: str | None = None  # the reviewer's model spec; the working model when unset
+    max_reviews: int = Field(2, ge=0)  # review turns per request; after that finish is taken at its word
+    make_tools: bool = False  # offer make_tool (tools kept in the workspace are offered anyway)
 
 
 ENV_PREFIX = "EVAL_AGENT_"

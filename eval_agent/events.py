@@ -109,6 +109,36 @@ class UserDecision(Event):
 
 
 @dataclass
+class Reviewed(Event):
+    """A review turn before `finish`: the reviewer's own conversation (its messages and answer,
+    kept apart from the working model's), and its verdict. Exports leave it out of the working
+    model's examples; `export --role reviewer` makes a dataset of these turns."""
+
+    step: int  # the finish call it weighed
+    model: str
+    messages: list[dict[str, Any]]
+    answer: dict[str, Any]
+    accepted: bool
+    findings: str
+    input_tokens: int | None
+    output_tokens: int | None
+    cost: float | None
+    latency: float
+    type: str = field(init=False, default="reviewed")
+
+
+@dataclass
+class ToolsChanged(Event):
+    """The tool set offered to the model changed mid-run (a tool the agent built): the schemas
+    in force from the next model call on."""
+
+    step: int
+    tools: list[dict[str, Any]]
+    added: str
+    type: str = field(init=False, default="tools_changed")
+
+
+@dataclass
 class Notice(Event):
     """Something the user should know: a limit warning, a fallback, a stuck warning."""
 

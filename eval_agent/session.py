@@ -18,9 +18,11 @@ from .events import Event, Notice, RunFinished, RunStarted
 from .git_runner import HostGit
 from .models.registry import load_model
 from .loop.prompts import Prompts
+from .loop.review import Reviewer
 from .repo_layout import locate
 from .sandbox.base import Sandbox
 from .sandbox.services import running_services
+from .tools.built import MakeToolTool, workspace_tools
 from .tools.registry import default_tools, tool_schemas
 from .trajectory.recorder import Recorder
 from .workspace import Workspace
@@ -106,18 +108,48 @@ class Session:
             self.model.history_as_json = tool_mode == "json"
         if self.workspace_path is not None:
             self._open_workspace()
-        if self.sandbox is None:
+        if self.sandbox is None:  # a sandbox given to the session comes started (the bench's)
             self.sandbox = self._make_sandbox()
-        self.sandbox.start()
-        tools = default_tools()
+        tools = self._tools()
         self.agent = Agent(
             self.model, self.sandbox, tools, self.prompts, emit=self._emit,
             limits=Limits(max_steps=settings.max_steps, max_cost=settings.max_cost, max_seconds=settings.max_seconds),
             tool_mode=tool_mode, on_text=self.on_text,
             system_variables=self._system_variables(),
             commit_step=self._commit_step if self.workspace else None,
-            approve=self.approve,
+            approve=self.approve, reviewer=self.make_reviewer(),
+            diff=self._request_diff if self.workspace else None,
         )
+
+    def _tools(self) -> list:
+        """The built-in tools, make_tool when asked for, and the tools kept in the workspace."""
+        tools = default_tools()
+        if self.settings.make_tools:
+            tools.insert(-1, MakeToolTool())  # finish stays last: small models read the list in order
+        if self.workspace_path is not None:
+            built, skipped = workspace_tools(self.sandbox)
+            for line in skipped:
+                self.emit_outside(Notice(message=f"tool skipped: {line}", level="warning"))
+            tools.extend(built)
+        return tools
+
+    def make_reviewer(self, force: bool = False) -> Reviewer | None:
+        """The reviewer the settings ask for (`force`: even when review is off)."""
+        settings = self.settings
+        if not force and (settings.review == "off" or settings.max_reviews == 0):
+            return None
+        model = self.model
+        if settings.reviewer_model:
+            model = load_model(settings.reviewer_model, base_url=settings.base_url, temperature=settings.temperature,
+                               log=lambda line: self.emit_outside(Notice(message=line)))
+        constrained = getattr(model, "default_tool_mode", None) == "json"
+        return Reviewer(model, self.prompts, settings.max_reviews or 2, constrained=constrained)
+
+    def _request_diff(self) -> str | None:
+        try:
+            return self.workspace.diff() if self.workspace and not self.workspace.disabled else None
+        except EvalAgentError:
+            return None
 
     def _open_workspace(self) -> None:
         """The workspace under git, every git command in the git box (a container of its own that
@@ -147,27 +179,18 @@ class Session:
         return image_tag()
 
     def _make_sandbox(self) -> Sandbox:
+        from .sandbox.factory import sandbox_settings, start_sandbox
+
         settings = self.settings
-        extra_env = {name: os.environ[name] for name in settings.sandbox_env if name in os.environ}
-        if settings.sandbox == "local":
-            from .sandbox.local_sandbox import WARNING, LocalSandbox
-
-            if self.workspace_path is None:
-                raise UsageError("--sandbox local needs a workspace folder")
-            self.emit_outside(Notice(message=WARNING, level="warning"))
-            return LocalSandbox(self.workspace_path, extra_env=extra_env)
-        from .sandbox.docker_sandbox import DockerSandbox, DockerSandboxConfig
-
-        return DockerSandbox(DockerSandboxConfig(
-            image=settings.image or self._sandbox_image(), workspace=self.workspace_path, network=settings.network,
-            memory=settings.memory, cpus=settings.cpus, pids_limit=settings.pids_limit, extra_env=extra_env, session_id=self.id,
-        ))
+        image = settings.image or (self._sandbox_image() if settings.sandbox == "docker" else None)
+        return start_sandbox(sandbox_settings(settings, workspace=self.workspace_path, image=image, session_id=self.id),
+                             warn=lambda line: self.emit_outside(Notice(message=line, level="warning")))
 
     def _system_variables(self) -> dict:
         info = self.sandbox.info
         return {
             "workdir": info.workdir, "sandbox_kind": info.kind, "network": info.network,
-            "ports": info.ports, "timeout": int(self.settings.command_timeout),
+            "ports": info.ports, "timeout": _whole(info.command_timeout),
             "has_workspace": self.workspace_path is not None,
             "user_note": "as an unprivileged user" if info.user not in (None, "0:0") else "as root without capabilities",
         }
@@ -257,6 +280,11 @@ class Session:
         if self.recorder is not None:
             self.recorder(event)
         self.emit_outside(event)
+
+
+def _whole(seconds: float) -> float:
+    """30.0 as 30, for the prompt: the number the bash tool's timeout message shows."""
+    return int(seconds) if float(seconds).is_integer() else seconds
 
 
 def _plain(info) -> dict:

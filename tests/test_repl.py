@@ -265,3 +265,29 @@ def test_completion_offers_commands_and_workspace_files(tmp_path):
     assert complete("open a") == ["app.py"]
     assert complete("open .") == [], ".git is never offered"
     assert complete("open ../", tab=True) == [], "nothing outside the workspace"
+
+
+def test_tools_lists_kept_tools_and_review_switches_on(tmp_path, eval_home, scripted_server, sandbox_image, repls):
+    kept = tmp_path / "todo" / ".eval-agent" / "tools" / "word_count"
+    kept.mkdir(parents=True)
+    (kept / "tool.json").write_text(json.dumps({"name": "word_count", "description": "Count the words of a file.",
+                                                "parameters": {"type": "object", "properties": {"path": {"type": "string"}}}}))
+    (kept / "run").write_text("#!/bin/bash\njq -r .path | xargs wc -w\n")
+    (kept / "run").chmod(0o755)
+    server = scripted_server([PLAN, finish("done?"), {"content": '{"verdict": "revise", "findings": "prove it"}'},
+                              finish("done."), {"content": '{"verdict": "accept", "findings": ""}'}])
+    repl, workspace = start_repl(repls, tmp_path, eval_home, server)
+    repl.send_line("/tools")
+    repl.expect(r"bash\s+built-in")
+    repl.expect(r"word_count\s+\.eval-agent/tools/word_count\s+Count the words of a file")
+    repl.prompt()
+    repl.send_line("/review on")
+    repl.expect(r"review on \(up to 2 per request")
+    repl.prompt()
+    repl.send_line("do it")
+    repl.expect(r"review: not done yet")
+    repl.expect(r"prove it")
+    repl.expect(r"done\.")
+    repl.prompt()
+    reviewed = [event for event in records(eval_home)[-1] if event.get("type") == "reviewed"]
+    assert [event["accepted"] for event in reviewed] == [False, True]

@@ -27,6 +27,9 @@ def bench(
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Tool calls per attempt (default 50)."),
     tool_mode: Optional[str] = typer.Option(None, "--tool-mode", help="How the model is asked for actions: native, text, json or auto (as for `eval-agent run`)."),
     prompts: Optional[Path] = typer.Option(None, "--prompts", help="A folder with your own copies of the prompt templates."),
+    review: Optional[str] = typer.Option(None, "--review", help="on: a review turn before each finish (as for `eval-agent run`)."),
+    reviewer_model: Optional[str] = typer.Option(None, "--reviewer-model", help="The reviewer's PROVIDER:NAME (default: the working model)."),
+    make_tools: Optional[bool] = typer.Option(None, "--make-tools/--no-make-tools", help="Offer make_tool to the agent (as for `eval-agent run`)."),
 ) -> None:
     """Run benchmark tasks and label every run with its verified outcome.
 
@@ -42,7 +45,8 @@ def bench(
 
     if agent not in AGENTS:
         raise UsageError(f"--agent {agent}: use one of {', '.join(AGENTS)}")
-    flags = {"model": model, "base_url": base_url, "max_steps": max_steps, "tool_mode": tool_mode, "prompts": prompts}
+    flags = {"model": model, "base_url": base_url, "max_steps": max_steps, "tool_mode": tool_mode, "prompts": prompts,
+             "review": review, "reviewer_model": reviewer_model, "make_tools": make_tools}
     settings = load_settings({name: value for name, value in flags.items() if value is not None})
     tasks = [task for task in discover(paths, filters)
              if (not family or task.family in family) and task.family not in (exclude_family or [])]

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..errors import FormatError, ToolsUnsupported
-from ..events import (EventSink, FormatErrorEvent, ModelCalled, Notice, PlanUpdated, ToolFinished,
-                      ToolStarted, UserDecision)
+from ..events import (EventSink, FormatErrorEvent, ModelCalled, Notice, PlanUpdated, Reviewed, ToolFinished,
+                      ToolsChanged, ToolStarted, UserDecision)
 from ..models.base import Message, Model, ModelResponse, ToolCall
 from ..sandbox.base import Sandbox
 from ..tools.base import Observation, Tool
@@ -20,38 +19,9 @@ from ..tools.registry import run_tool, tool_schemas
 from .actions import describe, openai_tool_call
 from .plan import parse_checklist
 from .prompts import Prompts
+from .review import DiffSource, Evidence, Reviewer, step_evidence
+from .state import Approval, Limits, Outcome
 from .tool_modes import make_mode
-
-
-@dataclass
-class Limits:
-    max_steps: int = 50
-    max_cost: float | None = None  # USD
-    max_seconds: float | None = None
-    max_format_errors: int = 3  # consecutive
-    stuck_repeats: int = 3  # the same action with the same result this many times: a warning
-
-
-@dataclass
-class Approval:
-    """What the user said about an action before it ran."""
-
-    decision: str = "approved"  # approved | rejected | edited
-    comment: str = ""  # for rejected: what the model is told
-    arguments: dict[str, Any] | None = None  # for edited: the arguments to run instead
-
-
-@dataclass
-class Outcome:
-    status: str  # finished | limit | error | interrupted
-    reason: str = ""
-    summary: str = ""
-    steps: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost: float | None = 0.0
-    seconds: float = 0.0
-    plan: list[dict] = field(default_factory=list)
 
 
 class Agent:
@@ -60,7 +30,8 @@ class Agent:
                  system_variables: dict[str, Any] | None = None,
                  commit_step: Callable[[int, str], str | None] | None = None,
                  on_text: Callable[[str], None] | None = None,
-                 approve: Callable[[ToolCall], Approval] | None = None):
+                 approve: Callable[[ToolCall], Approval] | None = None,
+                 reviewer: Reviewer | None = None, diff: DiffSource | None = None):
         self.model, self.sandbox, self.tools, self.prompts = model, sandbox, tools, prompts
         self.emit, self.limits = emit, limits or Limits()
         # auto: native function calling, and the text protocol if the server rejects tools
@@ -69,6 +40,7 @@ class Agent:
         self.system_variables = system_variables or {}
         self.commit_step, self.on_text = commit_step, on_text
         self.approve = approve  # None: every action runs (auto); else asked before each one
+        self.reviewer, self.diff = reviewer, diff  # reviewer None: finish is taken at its word
         self.messages: list[Message] = []
         self.plan: list[dict] = []
         self._sent = 0  # messages already sent to the model
@@ -87,6 +59,7 @@ class Agent:
         self._started = time.monotonic()
         self._format_errors = self._repeats = 0
         self._last_action: tuple | None = None
+        self._request, self._evidence, self._reviews = request, [], 0
         self._sent = 0  # each run's record starts with the whole conversation it continues
         follow_up = bool(self.messages)
         if not follow_up:
@@ -172,6 +145,11 @@ class Agent:
         self.outcome.steps += 1
         step = self.outcome.steps
         self.emit(ToolStarted(step=step, tool=call.name, arguments=call.arguments, call_id=call.id))
+        if call.name == "finish" and self.reviewer is not None and self._reviews < self.reviewer.max_reviews:
+            findings = self._review(step, call)
+            if findings is not None:
+                self._record_step(step, call, Observation(output=findings, ok=False))
+                return
         if self.approve is not None and call.name != "finish":
             call, rejection = self._ask_approval(step, call)
             if rejection is not None:
@@ -186,6 +164,8 @@ class Agent:
             self._record_step(step, call, observation)
             raise
         self._record_step(step, call, observation)
+        if observation.details.get("new_tool") is not None:
+            self._offer(step, observation.details["new_tool"])
         if observation.finished:
             self._end("finished", "the agent called finish", summary=observation.output)
         else:
@@ -198,17 +178,41 @@ class Agent:
         if approval.decision == "rejected":
             comment = approval.comment or "(no comment)"
             return call, Observation(output=f"The user rejected this action and did not run it. Their comment: {comment}",
-                                     ok=False)
+                                     ok=False, details={"rejected": True})
         if approval.decision == "edited" and approval.arguments is not None:
             return ToolCall(name=call.name, arguments=approval.arguments, id=call.id), None
         return call, None
 
+    def _review(self, step: int, call: ToolCall) -> str | None:
+        """The reviewer's findings, as the answer to the finish call; None when it accepts."""
+        self._reviews += 1
+        evidence = Evidence(self._request, str(call.arguments.get("summary", "")), self._evidence,
+                            self.diff() if self.diff else None)
+        turn = self.reviewer.review(evidence)
+        response, verdict = turn.response, turn.verdict
+        self._account(response)
+        self.emit(Reviewed(step=step, model=self.reviewer.model.info.name, messages=turn.messages,
+                           answer={"role": "assistant", "content": response.content or ""}, accepted=verdict.accepted,
+                           findings=verdict.findings, input_tokens=response.usage.input_tokens,
+                           output_tokens=response.usage.output_tokens, cost=response.usage.cost, latency=response.latency))
+        return None if verdict.accepted else self.prompts.render("review_findings", findings=verdict.findings)
+
+    def _offer(self, step: int, tool: Tool) -> None:
+        """A tool the agent built joins the set (replacing an earlier one of that name)."""
+        self.tools = [known for known in self.tools if known.name != tool.name] + [tool]
+        self.emit(ToolsChanged(step=step, tools=tool_schemas(self.tools), added=tool.name))
+
     def _record_step(self, step: int, call: ToolCall, observation: Observation) -> None:
         commit = self.commit_step(step, describe(call)) if self.commit_step and call.name != "finish" else None
+        if call.name != "finish":
+            self._evidence.append(step_evidence(step, describe(call), observation.exit_code, observation.ok,
+                                                observation.full_output or observation.output))
         steps_left = self.limits.max_steps - step
+        failed = not observation.ok and call.name != "finish" and not observation.details.get("rejected")
         text = self.prompts.render("observation", tool=call.name, output=observation.output,
                                    tool_mode=self.mode.name, steps_left=steps_left,
-                                   cut_chars=observation.details.get("cut_chars", 0))
+                                   cut_chars=observation.details.get("cut_chars", 0), failed=failed,
+                                   path=str(call.arguments.get("path") or ""))
         self._answer_tool(call, text)
         self.emit(ToolFinished(step=step, tool=call.name, arguments=call.arguments, call_id=call.id,
                                observation=text, ok=observation.ok, exit_code=observation.exit_code,

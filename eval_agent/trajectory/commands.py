@@ -172,6 +172,7 @@ def export(
     limit: Optional[int] = typer.Option(None, "--limit", help="Write at most N trajectories."),
     val_ratio: float = typer.Option(0.0, "--val-ratio", help="trl: this share of runs goes to a test split (by a seeded hash of the run id)."),
     seed: int = typer.Option(0, "--seed", help="trl: the seed of the split."),
+    role: str = typer.Option("agent", "--role", help="agent: the working model's conversations; reviewer: the review turns before finish, one example each (to train a reviewer)."),
     weight_failed_steps: Optional[int] = typer.Option(None, "--weight-failed-steps", help="openai: put this weight (0 or 1) on assistant turns whose action failed."),
 ) -> None:
     """Export recorded runs as a fine-tuning dataset, secrets redacted and scanned (detect-secrets).
@@ -186,7 +187,7 @@ def export(
         format=format, out=out, run_filters=_run_filters(status, verified, rating, model, since, until, tag, task,
                                                          min_steps, max_steps, family, exclude_family),
         trajectory_filters=TrajectoryFilters(max_tokens=max_tokens, dedupe=dedupe, max_per_task=max_per_task, limit=limit),
-        val_ratio=val_ratio, seed=seed, weight_failed_steps=weight_failed_steps)
+        val_ratio=val_ratio, seed=seed, weight_failed_steps=weight_failed_steps, role=role)
     progress = Progress(TextColumn("exporting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                         console=terminal_console(stderr=True), transient=True)
     task_id = None

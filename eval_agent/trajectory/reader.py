@@ -70,7 +70,10 @@ class Trajectory:
 
     @property
     def tools(self) -> list[dict[str, Any]]:
-        return self.started.get("tools") or []
+        """The tools offered by the end of the run: those at its start, or the set after the
+        last tool the agent built."""
+        changed = next((e for e in reversed(self.events) if e.get("type") == "tools_changed"), None)
+        return (changed or self.started).get("tools") or []
 
     def steps(self) -> list[Step]:
         if self._steps is None:

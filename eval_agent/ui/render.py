@@ -9,8 +9,8 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
 
-from ..events import (Event, FormatErrorEvent, ModelCalled, Notice, PlanUpdated, RunFinished, RunStarted,
-                      ToolFinished, ToolStarted)
+from ..events import (Event, FormatErrorEvent, ModelCalled, Notice, PlanUpdated, Reviewed, RunFinished, RunStarted,
+                      ToolFinished, ToolsChanged, ToolStarted)
 from .terminal import console as terminal_console
 from .thought_stream import ThoughtStream
 
@@ -115,6 +115,18 @@ class ConsoleRenderer:
             status.append("timed out")
         if status:
             self.console.print(Text(" · ".join(status), style="yellow"))
+
+    def _on_reviewed(self, event: Reviewed) -> None:
+        if event.accepted:
+            self.console.print(Text.assemble(("review ", "bold"), ("accepted", "green"), f" ({event.model})"))
+            return
+        body = Text(event.findings or "the evidence does not show the request done")
+        self.console.print(Panel(body, title=f"review: not done yet ({event.model})", title_align="left",
+                                 border_style="yellow"))
+
+    def _on_tools_changed(self, event: ToolsChanged) -> None:
+        self.console.print(Text.assemble(("new tool ", "bold"), (event.added, "magenta"),
+                                         " offered from the next step", style="dim"))
 
     def _on_format_error(self, event: FormatErrorEvent) -> None:
         self.console.print(Text(f"format error: {event.error}", style="yellow"))

@@ -156,6 +156,43 @@ def _approve(repl: "Repl", rest: str) -> None:
     _say(repl, f"approval: {rest}", "green")
 
 
+@command("tools", "/tools", "the tools the agent has now: built-in, plugins, and those kept in this workspace")
+def _tools(repl: "Repl", rest: str) -> None:
+    from ..tools.built import TOOLS_DIR, BuiltTool
+
+    table = Table(show_header=True, box=None, padding=(0, 2))
+    for column in ("tool", "kind", "description"):
+        table.add_column(column)
+    for tool in repl.session.agent.tools:
+        function = tool.schema["function"]
+        kind = "built-in"
+        if isinstance(tool, BuiltTool):
+            kind = "being tried" if tool.pending else f"{TOOLS_DIR}/{tool.name}"
+        elif not type(tool).__module__.startswith("eval_agent."):
+            kind = f"plugin ({type(tool).__module__.split('.')[0]})"
+        table.add_row(Text(tool.name, style="magenta"), kind, function.get("description", "").split(". ")[0][:80])
+    repl.console.print(table)
+    if not any(isinstance(tool, BuiltTool) for tool in repl.session.agent.tools):
+        _say(repl, f"no tools kept in this workspace yet: the agent builds them with make_tool "
+                   f"(eval-agent --make-tools), or write one in {TOOLS_DIR}/NAME/ (tool.json and run)", "dim")
+
+
+@command("review", "/review [on|off]", "a review turn before the agent may finish: show, or switch")
+def _review(repl: "Repl", rest: str) -> None:
+    from ..loop.review import Reviewer
+
+    agent = repl.session.agent
+    if rest not in ("", "on", "off"):
+        raise UsageError("usage: /review [on|off]")
+    if rest == "on" and agent.reviewer is None:
+        agent.reviewer = repl.session.make_reviewer(force=True)
+    elif rest == "off":
+        agent.reviewer = None
+    state = "on" if isinstance(agent.reviewer, Reviewer) else "off"
+    extra = f" (up to {agent.reviewer.max_reviews} per request, {agent.reviewer.model.info.name})" if state == "on" else ""
+    _say(repl, f"review {state}{extra}")
+
+
 @command("cost", "/cost", "tokens, cost and time of this session")
 def _cost(repl: "Repl", rest: str) -> None:
     tally = repl.tally

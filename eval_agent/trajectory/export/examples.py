@@ -88,3 +88,28 @@ def arguments_object(text: str) -> Any:
 def function_definitions(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """{"type": "function", "function": {...}} -> the bare {"name", "description", "parameters"}."""
     return [tool.get("function", tool) for tool in tools]
+
+
+ROLES = ("agent", "reviewer")
+
+
+def review_examples(trajectory: Trajectory) -> list[Example]:
+    """Each review turn of a run as its own example: the reviewer's conversation and verdict,
+    with the run's verified label beside it (a reviewer that accepted a run whose tests then
+    failed was wrong: filter on meta before training one)."""
+    summary = trajectory.summary
+    examples = []
+    for index, event in enumerate(e for e in trajectory.events if e.get("type") == "reviewed"):
+        messages = [_clean(message) for message in event.get("messages") or []]
+        messages.append(_clean(event.get("answer") or {"role": "assistant", "content": ""}))
+        meta = {"model": event.get("model"), "role": "reviewer", "accepted": bool(event.get("accepted")),
+                "status": summary.status, "verified": summary.verified, "task_id": summary.task_id,
+                "step": event.get("step"), "review": index + 1, "started_at": summary.started_at}
+        examples.append(Example(run_id=trajectory.run_id, request=summary.request, messages=messages, tools=[], meta=meta))
+    return examples
+
+
+def role_examples(trajectory: Trajectory, role: str) -> list[Example]:
+    """The examples a run gives for one role: the working model's conversation (one), or the
+    review turns (any number)."""
+    return [make_example(trajectory)] if role == "agent" else review_examples(trajectory)

@@ -17,18 +17,17 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ... import __version__
+from ... import plugins
 from ...errors import EnvironmentProblem, UsageError
 from ..reader import TrajectoryError, read_trajectory
 from ..store import open_store, sync
-from .alpaca import AlpacaWriter
-from .examples import make_example
+from .examples import ROLES, role_examples
 from .filters import RunFilters, TrajectoryFilters, TrajectorySelector, select_runs
 from .gate import SecretGate
-from .openai import OpenAIWriter
-from .sharegpt import ShareGptWriter
-from .trl import TrlWriter
 
-FORMATS = {"openai": OpenAIWriter, "trl": TrlWriter, "sharegpt": ShareGptWriter, "alpaca": AlpacaWriter}
+# the writers are entry points (plugins.py): the built-ins in this order, then installed ones by name
+FORMAT_ORDER = ("openai", "trl", "sharegpt", "alpaca")
+WRITER_METHODS = ("folder", "convert", "write", "close", "abort")
 MARKER = "eval-agent-export.json"  # in a folder export: what was exported, and that we may replace it
 
 
@@ -41,10 +40,14 @@ class ExportOptions:
     val_ratio: float = 0.0
     seed: int = 0
     weight_failed_steps: int | None = None
+    role: str = "agent"  # agent: the working model's conversations; reviewer: the review turns
 
     def __post_init__(self) -> None:
-        if self.format not in FORMATS:
-            raise UsageError(f"--format {self.format}: use one of {', '.join(FORMATS)}")
+        if self.role not in ROLES:
+            raise UsageError(f"--role {self.role}: use one of {', '.join(ROLES)}")
+        formats = format_names()
+        if self.format not in formats:
+            raise UsageError(f"--format {self.format}: use one of {', '.join(formats)}")
         if not 0 <= self.val_ratio < 1:
             raise UsageError("--val-ratio must be at least 0 and below 1")
         if self.val_ratio and self.format != "trl":
@@ -71,10 +74,13 @@ class ExportSummary:
     seconds: float = 0.0
     splits: dict[str, int] | None = None  # trl: rows per split
     val_ratio: float = 0.0
+    role: str = "agent"
 
     def lines(self) -> list[str]:
         dropped = " · ".join(f"{name} {count}" for name, count in self.dropped.items() if count) or "none"
-        lines = [f"exported {self.written} of {self.indexed} runs as {self.format} to {self.out} "
+        what = f"{self.written} of {self.indexed} runs" if self.role == "agent" else \
+            f"{self.written} review turns from {self.indexed} runs"
+        lines = [f"exported {what} as {self.format} to {self.out} "
                  f"({self.read} trajectories read, {self.seconds:.1f} s)",
                  f"dropped: {dropped}",
                  f"steps {self.steps:,} · {self.tokens:,} tokens of conversation · redactions {self.redactions:,}"]
@@ -86,6 +92,18 @@ class ExportSummary:
         if self.unreadable:
             lines.append("unreadable, left out: " + "; ".join(self.unreadable[:3]) + (" ..." if len(self.unreadable) > 3 else ""))
         return lines
+
+
+def format_names() -> list[str]:
+    return plugins.names(plugins.EXPORT_FORMATS, FORMAT_ORDER)
+
+
+def load_writer(fmt: str) -> Any:
+    """The writer class of `fmt`, imported now (only the one asked for)."""
+    plugin = plugins.find(plugins.EXPORT_FORMATS, fmt)
+    if plugin is None:
+        raise UsageError(f"--format {fmt}: use one of {', '.join(format_names())}")
+    return plugin.expect(plugin.load(), "an export writer", WRITER_METHODS)
 
 
 def require_export_packages(fmt: str) -> None:
@@ -104,9 +122,9 @@ def export_runs(home: Path, options: ExportOptions, *, on_selected: Callable[[in
     started = time.monotonic()
     require_export_packages(options.format)
     out = options.out.expanduser().resolve()
-    writer_class = FORMATS[options.format]
+    writer_class = load_writer(options.format)
     _check_out(out, writer_class.folder)
-    summary = ExportSummary(format=options.format, out=out, val_ratio=options.val_ratio)
+    summary = ExportSummary(format=options.format, out=out, val_ratio=options.val_ratio, role=options.role)
     with open_store(home) as store:
         sync(store)
         runs = store.runs()
@@ -137,12 +155,16 @@ def export_runs(home: Path, options: ExportOptions, *, on_selected: Callable[[in
                 summary.read += 1
                 if not selector.keep(trajectory):
                     continue
-                example = make_example(trajectory)
-                record = gate.clean(writer.convert(example), trajectory.run_id)
-                writer.write(record, example)
-                summary.written += 1
-                summary.steps += example.steps
-                summary.tokens += trajectory.context_tokens()
+                examples = role_examples(trajectory, options.role)
+                if not examples:
+                    summary.dropped["no review turn"] += 1
+                for example in examples:
+                    record = gate.clean(writer.convert(example), trajectory.run_id)
+                    writer.write(record, example)
+                    summary.written += 1
+                    summary.steps += example.steps
+                if examples and options.role == "agent":
+                    summary.tokens += trajectory.context_tokens()
             summary.redactions = gate.redactions
         files = writer.close(_card(summary, options))
         summary.splits = getattr(writer, "counts", None)
