@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -72,6 +73,7 @@ class Session:
         self.resumed_from: str | None = None  # the recorded run whose conversation this one continues
         self._closing: list = []  # helpers to close with the session (the git box)
         self._image_ready = False
+        self._image_lock = threading.Lock()  # the sandbox and the git box start side by side
         self._last_commit_problem = ""
 
     # -- lifecycle -------------------------------------------------------------------
@@ -106,10 +108,17 @@ class Session:
             tool_mode = getattr(self.model, "default_tool_mode", "auto")
         if hasattr(self.model, "history_as_json"):  # the embedded model: its history in its own form
             self.model.history_as_json = tool_mode == "json"
-        if self.workspace_path is not None:
-            self._open_workspace()
-        if self.sandbox is None:  # a sandbox given to the session comes started (the bench's)
+        if self.sandbox is not None:  # a sandbox given to the session comes started (the bench's)
+            if self.workspace_path is not None:
+                self._open_workspace()
+        elif self.workspace_path is None:
             self.sandbox = self._make_sandbox()
+        else:  # two container starts, side by side: the sandbox and the git box
+            starting = _InBackground(self._make_sandbox)
+            try:
+                self._open_workspace()
+            finally:
+                self.sandbox = starting.result()
         tools = self._tools()
         self.agent = Agent(
             self.model, self.sandbox, tools, self.prompts, emit=self._emit,
@@ -173,9 +182,10 @@ class Session:
         """eval-agent's own sandbox image, built once if it is missing or out of date."""
         from .sandbox.image import ensure_image, image_tag
 
-        if not self._image_ready:
-            ensure_image(log=lambda line: self.emit_outside(Notice(message=line)))
-            self._image_ready = True
+        with self._image_lock:
+            if not self._image_ready:
+                ensure_image(log=lambda line: self.emit_outside(Notice(message=line)))
+                self._image_ready = True
         return image_tag()
 
     def _make_sandbox(self) -> Sandbox:
@@ -196,12 +206,19 @@ class Session:
         }
 
     def close(self) -> None:
-        if self.sandbox is not None:
-            self.sandbox.close()
-        while self._closing:
-            self._closing.pop().close()
+        # each close removes a container: side by side, they take the time of one
+        closing = [_InBackground(part.close) for part in [self.sandbox, *self._closing] if part is not None]
+        self._closing = []
+        errors = []
+        for part in closing:
+            try:
+                part.result()
+            except Exception as exc:  # the others still close, and the record too
+                errors.append(exc)
         if self.recorder is not None:
             self.recorder.close()
+        if errors:
+            raise errors[0]
 
     # -- requests --------------------------------------------------------------------
     def record(self, event: Event) -> None:
@@ -285,6 +302,27 @@ class Session:
 def _whole(seconds: float) -> float:
     """30.0 as 30, for the prompt: the number the bash tool's timeout message shows."""
     return int(seconds) if float(seconds).is_integer() else seconds
+
+
+class _InBackground:
+    """A call run in a thread; result() waits for it and returns its value or raises its error."""
+
+    def __init__(self, call: Callable):
+        self._value, self._error = None, None
+        self._thread = threading.Thread(target=self._run, args=(call,), daemon=False)
+        self._thread.start()
+
+    def _run(self, call: Callable) -> None:
+        try:
+            self._value = call()
+        except BaseException as exc:  # handed to the caller of result()
+            self._error = exc
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def _plain(info) -> dict:
