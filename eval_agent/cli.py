@@ -4,6 +4,7 @@ line and an exit code: 0 done, 1 stopped by a limit, 2 usage error, 3 environmen
 
 from __future__ import annotations
 
+import errno
 import signal
 import sys
 import time
@@ -201,12 +202,20 @@ def sandbox_ls() -> None:
 
 
 @sandbox_app.command("prune")
-def sandbox_prune() -> None:
-    """Remove all of eval-agent's containers, including those a killed run left behind."""
+def sandbox_prune(
+    everything: bool = typer.Option(False, "--all", help="Also remove the containers of eval-agent processes still running (their runs then fail), and those with no owner recorded (made by an older eval-agent)."),
+) -> None:
+    """Remove the containers that killed or crashed eval-agent processes left behind; those of
+    processes still running, or with no owner recorded, are kept (--all removes them too)."""
     from .sandbox.image import prune_containers
 
-    removed = prune_containers()
+    pruned = prune_containers(everything=everything)
+    removed = pruned.removed
     print(f"removed {len(removed)} container{'s' if len(removed) != 1 else ''}" + (": " + ", ".join(removed) if removed else ""))
+    if pruned.skipped:
+        owners = sorted({owner for _, owner in pruned.skipped})
+        print(f"kept {len(pruned.skipped)} whose eval-agent process is running or unknown ({', '.join(owners)}): "
+              "`eval-agent sandbox prune --all` removes them too")
 
 
 @app.command()
@@ -267,6 +276,12 @@ def main() -> None:
     except (KeyboardInterrupt, TyperAbort):
         err.print("interrupted")
         sys.exit(130)
+    except OSError as exc:  # a full disk anywhere we write (history, exports, models): one line
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        err.print(Text.assemble(("eval-agent: ", "red"), f"{exc.strerror}: {exc.filename or 'a file eval-agent writes'}; "
+                                "free some space and run again"), soft_wrap=True)
+        sys.exit(3)
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -137,9 +137,11 @@ class Session:
             tools.insert(-1, MakeToolTool())  # finish stays last: small models read the list in order
         if self.workspace_path is not None:
             built, skipped = workspace_tools(self.sandbox)
+            taken = {tool.name for tool in tools}
+            skipped += [f"{tool.folder}: a tool named {tool.name} is already offered" for tool in built if tool.name in taken]
             for line in skipped:
                 self.emit_outside(Notice(message=f"tool skipped: {line}", level="warning"))
-            tools.extend(built)
+            tools.extend(tool for tool in built if tool.name not in taken)
         return tools
 
     def make_reviewer(self, force: bool = False) -> Reviewer | None:

@@ -3,6 +3,7 @@ tools requests need, usable by any uid; eval-agent's containers listed and prune
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 
@@ -100,7 +101,9 @@ def test_list_and_prune_find_and_remove_labelled_containers(client, image_id, tm
         ]
         assert rows[0]["image"] and rows[0]["created"]
         assert container.name in [r["name"] for r in image.list_containers(client)]
-        assert image.prune_containers(client, labels=[mark]) == [container.name]
+        kept = image.prune_containers(client, labels=[mark])  # no owner recorded: kept unless --all
+        assert kept.removed == [] and kept.skipped == [(container.name, "no owner recorded")]
+        assert image.prune_containers(client, labels=[mark], everything=True).removed == [container.name]
         with pytest.raises(NotFound):
             client.containers.get(container.id)
         assert image.list_containers(client, labels=[mark]) == []
@@ -154,3 +157,39 @@ def test_offline_base_says_what_to_do_without_root_or_debootstrap(client, monkey
     monkeypatch.setattr(image.shutil, "which", lambda name: None)
     with pytest.raises(EnvironmentProblem, match=r"`sudo apt-get install debootstrap`"):
         image._build_offline_base(client, log=lambda line: None)
+
+
+def test_prune_keeps_the_containers_of_a_running_process_and_removes_a_dead_ones(client, image_id, tmp_path):
+    """A prune while another eval-agent works must not take its sandbox away: the owner (host, pid,
+    start time) is on the container, and only a dead owner's containers go (--all: every one)."""
+    import subprocess
+    import sys
+
+    from eval_agent.sandbox.engine import OWNER_PID, owner_labels
+    from conftest import cli_env, run_cli
+
+    mark = f"eval-agent.test={uuid.uuid4().hex}"
+    key, value = mark.split("=")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = dead.stdout.strip()
+    live = client.containers.run(image_id, "sleep 300", detach=True, name=f"eval-agent-live-{value[:8]}",
+                                 labels={"eval-agent": "1", key: value, **owner_labels()})
+    orphan = client.containers.run(image_id, "sleep 300", detach=True, name=f"eval-agent-dead-{value[:8]}",
+                                   labels={"eval-agent": "1", key: value, **owner_labels(), OWNER_PID: dead_pid})
+    try:
+        pruned = image.prune_containers(client, labels=[mark])
+        assert pruned.removed == [orphan.name]
+        assert [name for name, _ in pruned.skipped] == [live.name] and f"pid {os.getpid()}" in pruned.skipped[0][1]
+        assert client.containers.get(live.id).status == "running"
+        # the CLI says what it kept, and --all removes it (its owner is this test: still running)
+        home = tmp_path / "home"
+        said = run_cli(["sandbox", "prune"], cli_env(home))
+        assert said.returncode == 0 and "kept" in said.stdout and "--all" in said.stdout, said.stdout
+        assert client.containers.get(live.id).status == "running"
+        assert image.prune_containers(client, labels=[mark], everything=True).removed == [live.name]
+    finally:
+        for container in (live, orphan):
+            try:
+                container.remove(force=True)
+            except NotFound:
+                pass

@@ -16,7 +16,7 @@ from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from ..errors import EnvironmentProblem
 from ..trajectory.redact import SECRET_NAME
 from .base import DEFAULT_COMMAND_TIMEOUT, WORKSPACE, PortMapping, SandboxInfo
-from .engine import CONTAINER_PREFIX, LABEL, docker_client
+from .engine import CONTAINER_PREFIX, LABEL, docker_client, owner_labels
 from .docker_transport import DockerExecTransport, MainShellTransport, main_shell_command, new_nonce
 from .shell import PersistentShell, ShellDied
 from .shell_sandbox import ShellSandbox
@@ -133,7 +133,7 @@ class DockerSandbox(ShellSandbox):
             image=config.image, command=main_shell_command(nonce), stdin_open=True, name=self.name, init=True,
             entrypoint=[""],  # not the image's own (a task image may have one): it would be handed our command
             labels={LABEL: "1", f"{LABEL}.session": config.session_id or self.name, f"{LABEL}.role": "sandbox",
-                    f"{LABEL}.workspace": str(config.workspace or "")},
+                    f"{LABEL}.workspace": str(config.workspace or ""), **owner_labels()},
             environment=sandbox_env(config.extra_env) if config.hardened
             else task_env(image.attrs["Config"].get("Env") or [], config.extra_env),
             working_dir=workdir, security_opt=["no-new-privileges"], pids_limit=config.pids_limit,

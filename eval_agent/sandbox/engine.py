@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 
 import docker
 from docker.errors import DockerException
@@ -16,6 +17,30 @@ FIX = (
     "start it (as root on Debian: `apt-get install docker.io && dockerd &`), "
     "or add your user to the docker group (`sudo usermod -aG docker $USER`, then log in again)"
 )
+
+
+OWNER_HOST, OWNER_PID, OWNER_STARTED = f"{LABEL}.owner.host", f"{LABEL}.owner.pid", f"{LABEL}.owner.started"
+
+
+def owner_labels() -> dict[str, str]:
+    """Labels naming the process that makes a container (host, pid, the pid's start time, so a
+    reused pid is not taken for the owner): `sandbox prune` removes only what a dead one left."""
+    from ..trajectory.summary import process_started, this_host
+
+    pid = os.getpid()
+    return {OWNER_HOST: this_host(), OWNER_PID: str(pid), OWNER_STARTED: str(process_started(pid) or "")}
+
+
+def owner_alive(labels: dict[str, str]) -> bool | None:
+    """Is the process that made the container still running? None when no owner was recorded
+    (a container of an older eval-agent); True for another host's (it cannot be checked here)."""
+    from ..trajectory.summary import process_alive
+
+    pid = labels.get(OWNER_PID, "")
+    if not pid.isdigit():
+        return None
+    started = labels.get(OWNER_STARTED, "")
+    return process_alive(int(pid), labels.get(OWNER_HOST) or None, int(started) if started.isdigit() else None)
 
 
 @functools.lru_cache(maxsize=1)

@@ -26,7 +26,7 @@ from ..errors import EnvironmentProblem
 from ..git_runner import GIT_TIMEOUT, GitResult, git_environment
 from ..repo_layout import RepoLayout
 from .docker_transport import DockerExecTransport, MainShellTransport, main_shell_command, new_nonce
-from .engine import CONTAINER_PREFIX, LABEL, docker_client
+from .engine import CONTAINER_PREFIX, LABEL, docker_client, owner_labels
 from .shell import PersistentShell, ShellDied
 
 OUTPUT_CAP = 512 * 1024 * 1024  # git's output comes back whole (base64), up to this
@@ -82,7 +82,7 @@ class GitBox:
                 read_only=True, tmpfs={"/tmp": "rw,nosuid,nodev,size=256m"},
                 pids_limit=256, mem_limit="1g", log_config={"type": "none"},
                 labels={LABEL: "1", f"{LABEL}.session": self.session_id, f"{LABEL}.role": "git",
-                        f"{LABEL}.workspace": str(self.mounts[0].host) if self.mounts else ""},
+                        f"{LABEL}.workspace": str(self.mounts[0].host) if self.mounts else "", **owner_labels()},
             )
             first_shell.append(MainShellTransport(client, container.id, self.user, nonce))  # before start
             container.start()

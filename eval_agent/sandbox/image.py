@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import docker
@@ -21,7 +22,7 @@ from eval_agent import __version__
 from eval_agent.errors import EnvironmentProblem
 from eval_agent.resources import sandbox_image_dir
 
-from .engine import LABEL, docker_client
+from .engine import LABEL, OWNER_HOST, OWNER_PID, docker_client, owner_alive
 from .tar import tar_archive
 
 IMAGE_REPO = "eval-agent-sandbox"
@@ -224,16 +225,31 @@ def list_containers(
     return rows
 
 
-def prune_containers(client: docker.DockerClient | None = None, labels: Iterable[str] = ()) -> list[str]:
-    """Force-removes eval-agent's containers, running or not; returns their names."""
-    removed = []
+@dataclass
+class Pruned:
+    removed: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (name, the owner that still runs)
+
+
+def prune_containers(client: docker.DockerClient | None = None, labels: Iterable[str] = (),
+                     everything: bool = False) -> Pruned:
+    """Force-removes the containers that a dead eval-agent process left. Those of a process still
+    running, and those with no owner recorded (an older eval-agent's), are skipped unless
+    `everything`."""
+    pruned = Pruned()
     for container in _ours(client or docker_client(), True, labels):
+        alive = owner_alive(container.labels)
+        if alive is not False and not everything:
+            owner = container.labels
+            why = "no owner recorded" if alive is None else f"pid {owner.get(OWNER_PID)} on {owner.get(OWNER_HOST)}"
+            pruned.skipped.append((container.name, why))
+            continue
         try:
             container.remove(force=True)
-            removed.append(container.name)
+            pruned.removed.append(container.name)
         except NotFound:
             pass  # gone already (its own session removed it)
-    return removed
+    return pruned
 
 
 def image_status(client: docker.DockerClient | None = None) -> dict:

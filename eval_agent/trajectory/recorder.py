@@ -11,11 +11,24 @@ import sys
 import time
 from pathlib import Path
 
+from ..errors import EnvironmentProblem
 from ..events import Event
 from .redact import Redactor
 from .summary import RunSummary, process_started, this_host
 
 FORMAT = "eval-agent.trajectory/1"
+
+
+class RecordNotWritten(EnvironmentProblem):
+    """The record cannot be written (a full disk, a read-only folder): the run stops, with what
+    was recorded so far kept and readable as an incomplete run."""
+
+
+def not_written(path: Path, exc: OSError) -> RecordNotWritten:
+    reason = exc.strerror or str(exc)
+    return RecordNotWritten(f"cannot write the run's record {path}: {reason}. What was recorded so far is kept; "
+                            f"free space in {path.parent.parent} (EVAL_AGENT_HOME) or point EVAL_AGENT_HOME elsewhere, "
+                            "then run again")
 
 
 def trajectories_dir(home: Path) -> Path:
@@ -47,13 +60,18 @@ class Recorder:
     def __init__(self, home: Path, run_id: str, session_id: str, redactor: Redactor | None = None,
                  index: bool = True):
         self.dir = trajectories_dir(home)
-        self.dir.mkdir(parents=True, exist_ok=True)
         self.run_id, self.session_id = run_id, session_id
         self.redactor = redactor or Redactor()
         self.path = self.dir / f"{run_id}.jsonl"
         self.summary = RunSummary(run_id=run_id, path=str(self.path))
+        self.store = None
+        self.broken: RecordNotWritten | None = None  # set once a write failed: later events are dropped
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self._file = open(self.path, "a", encoding="utf-8")
+        except OSError as exc:
+            raise not_written(self.path, exc) from None
         self.store = self._open_store(home) if index else None
-        self._file = open(self.path, "a", encoding="utf-8")
         if self._file.tell() == 0:
             self._write(header_record(run_id, session_id))
 
@@ -61,7 +79,13 @@ class Recorder:
         self._write(self.redactor.data(event.to_dict()))
 
     def _write(self, record: dict) -> None:
-        _write_line(self._file, record)  # the file first: it is the truth, the index a cache
+        if self.broken is not None:
+            return  # the first failure was raised; the end of the run must not raise it again
+        try:
+            _write_line(self._file, record)  # the file first: it is the truth, the index a cache
+        except OSError as exc:
+            self.broken = not_written(self.path, exc)
+            raise self.broken from None
         if self.summary.apply(record) and self.store is not None:
             try:
                 self.store.upsert(self.summary)
@@ -78,16 +102,27 @@ class Recorder:
             return None
 
     def _lose_index(self, exc: Exception) -> None:
-        # the run goes on: its file is complete, and `traj reindex` (or the next `traj ls`) adds it
-        print(f"eval-agent: the run index is not updated ({exc}); the record is kept in {self.path}",
-              file=sys.stderr)
+        # the run goes on: its file is complete, and `traj reindex` (or the next `traj ls`) adds it.
+        # On a full disk the record's own write is likely to fail next, and say so in one line:
+        # this line waits for close(), and is said only if the record was written to the end.
+        line = f"eval-agent: the run index is not updated ({exc}); the record is kept in {self.path}"
+        if "full" in str(exc):
+            self._index_problem = line
+        else:
+            print(line, file=sys.stderr)
         if getattr(self, "store", None) is not None:
             self.store.close()
         self.store = None
 
     def close(self) -> None:
+        if getattr(self, "_index_problem", None) and self.broken is None:
+            print(self._index_problem, file=sys.stderr)
+            self._index_problem = None
         if not self._file.closed:
-            self._file.close()
+            try:
+                self._file.close()
+            except OSError:
+                pass  # a full disk: the buffered tail is lost, the lines before it are kept
         if self.store is not None:
             self.store.close()
             self.store = None
