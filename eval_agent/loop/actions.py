@@ -14,12 +14,18 @@ def openai_tool_call(call: ToolCall, step: int, index: int) -> dict[str, Any]:
             "function": {"name": call.name, "arguments": json.dumps(call.arguments, ensure_ascii=False)}}
 
 
+def arguments_of(call: ToolCall) -> dict[str, Any]:
+    """The call's arguments when they are an object; {} for anything else a model may send (the
+    registry tells the model what was wrong; views of the call must not trip over it)."""
+    return call.arguments if isinstance(call.arguments, dict) else {}
+
+
 def describe(call: ToolCall) -> str:
     """One short line naming the action, for commit messages and warnings."""
-    arguments = call.arguments
+    arguments = arguments_of(call)
     if call.name == "bash":
         first_line = str(arguments.get("command", "")).strip().splitlines()[:1]
         return f"bash: {first_line[0][:60] if first_line else ''}"
     if "path" in arguments:
-        return f"{call.name} {arguments['path']}"
+        return f"{call.name} {str(arguments['path'])[:200]}"
     return call.name

@@ -16,7 +16,7 @@ from ..models.base import Message, Model, ModelResponse, ToolCall
 from ..sandbox.base import Sandbox
 from ..tools.base import Observation, Tool
 from ..tools.registry import run_tool, tool_schemas
-from .actions import describe, openai_tool_call
+from .actions import arguments_of, describe, openai_tool_call
 from .plan import parse_checklist
 from .prompts import Prompts
 from .review import DiffSource, Evidence, Reviewer, step_evidence
@@ -186,7 +186,7 @@ class Agent:
     def _review(self, step: int, call: ToolCall) -> str | None:
         """The reviewer's findings, as the answer to the finish call; None when it accepts."""
         self._reviews += 1
-        evidence = Evidence(self._request, str(call.arguments.get("summary", "")), self._evidence,
+        evidence = Evidence(self._request, str(arguments_of(call).get("summary", "")), self._evidence,
                             self.diff() if self.diff else None)
         turn = self.reviewer.review(evidence)
         response, verdict = turn.response, turn.verdict
@@ -212,7 +212,7 @@ class Agent:
         text = self.prompts.render("observation", tool=call.name, output=observation.output,
                                    tool_mode=self.mode.name, steps_left=steps_left,
                                    cut_chars=observation.details.get("cut_chars", 0), failed=failed,
-                                   path=str(call.arguments.get("path") or ""))
+                                   path=str(arguments_of(call).get("path") or "")[:200])
         self._answer_tool(call, text)
         self.emit(ToolFinished(step=step, tool=call.name, arguments=call.arguments, call_id=call.id,
                                observation=text, ok=observation.ok, exit_code=observation.exit_code,
