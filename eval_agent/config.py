@@ -24,6 +24,7 @@ class Settings(BaseModel, extra="forbid"):
     base_url: str | None = None
     tool_mode: ToolMode = "auto"
     temperature: float | None = None
+    model_timeout: float | None = Field(None, gt=0)  # seconds a model call may take before it is retried (300)
     max_tokens: int | None = None  # the longest answer the model may write (its own default otherwise)
     max_steps: int = 50
     max_cost: float | None = None

@@ -99,6 +99,8 @@ class Session:
 
             self.emit_outside(Notice(message=LOCAL_DEFAULT_NOTICE))
         limits = {"max_tokens": settings.max_tokens} if settings.max_tokens else {}
+        if settings.model_timeout:
+            limits["timeout"] = settings.model_timeout
         self.model = load_model(spec, base_url=settings.base_url, temperature=settings.temperature, **limits,
                                 log=lambda line: self.emit_outside(Notice(message=line)))
         # a model may prefer its own defaults: the embedded one wants json actions and compact prompts

@@ -13,7 +13,9 @@ Each POST /v1/chat/completions consumes the next scripted item:
   {"tool_calls": [{"tool": N, "args": {}}...]}  several tool calls in one answer
   {"status": 500, "body": {...}, "headers": {}} an HTTP error, consumed like any other item
 Optional on answers: "usage": {"prompt_tokens": P, "completion_tokens": C}, "finish_reason";
-on any item: "delay": seconds to wait before answering.
+on any item: "delay": seconds to wait before answering. Faults: {"garbage": TEXT} answers 200 with
+TEXT as a body that claims to be JSON; "cut_after": N on a streamed answer drops the connection
+after N chunks, without [DONE].
 Streaming requests get SSE chunks shaped like OpenAI's (tool-call arguments split across
 deltas, a usage chunk when stream_options.include_usage). Checks that do not consume an item:
 require_key (401 on another bearer token), models (404 for other names), reject_tools (400 when
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
 import threading
 import time
 import uuid
@@ -228,6 +231,14 @@ class ScriptedOpenAIServer:
                     status = int(item["status"])
                     payload = item.get("body") or _error(f"scripted error {status}", "server_error")
                     return self.send_json(status, payload, item.get("headers"))
+                if "garbage" in item:  # a 200 whose body is not the JSON it claims to be
+                    data = str(item["garbage"]).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 if not body.get("stream"):
                     return self.send_json(200, server.completion(item, body))
                 self.send_response(200)
@@ -236,7 +247,11 @@ class ScriptedOpenAIServer:
                 self.send_header("Connection", "close")
                 self.end_headers()
                 self.close_connection = True
-                for piece in server.chunks(item, body):
+                for index, piece in enumerate(server.chunks(item, body)):
+                    if index == item.get("cut_after"):  # the connection drops mid-answer
+                        self.wfile.flush()
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                        return
                     self.wfile.write(f"data: {json.dumps(piece)}\n\n".encode())
                     self.wfile.flush()
                     if server.chunk_delay:
