@@ -14,7 +14,7 @@ from typing import Callable
 from . import __version__, repo_guard
 from .loop.agent import Agent, Limits, Outcome
 from .config import Settings, home
-from .errors import EvalAgentError, ModelError, UsageError
+from .errors import EvalAgentError, UsageError
 from .events import Event, Notice, RunFinished, RunStarted
 from .git_runner import HostGit
 from .models.registry import load_model
@@ -259,7 +259,7 @@ class Session:
         ))
         try:
             outcome = agent.run(request)
-        except ModelError as exc:
+        except EvalAgentError as exc:  # the model endpoint, the sandbox, the disk: the record says which
             outcome = agent.outcome
             outcome.status, outcome.reason = "error", str(exc)
             self._check_repository(repo_before)

@@ -37,6 +37,16 @@ BASE_ENV = {
 }
 
 
+class SandboxGone(EnvironmentProblem):
+    """The sandbox container stopped under the run (killed from outside, the engine restarted):
+    its state is gone, so the run cannot go on."""
+
+    def __init__(self, name: str, exc: BaseException):
+        reason = getattr(exc, "explanation", None) or str(exc).split("\n")[0]
+        super().__init__(f"the sandbox container {name} stopped or the Docker engine went away ({str(reason)[:160]}): "
+                         "the run cannot go on; `eval-agent sandbox prune` removes what is left")
+
+
 @dataclass
 class DockerSandboxConfig:
     image: str
@@ -181,7 +191,12 @@ class DockerSandbox(ShellSandbox):
         )
 
         def open_shell():  # the container's own shell first; one that replaces it, by exec
-            return main_shell.pop() if main_shell else DockerExecTransport(client, self._container.id, user, workdir)
+            if main_shell:
+                return main_shell.pop()
+            try:
+                return DockerExecTransport(client, self._container.id, user, workdir)
+            except (APIError, DockerException) as exc:  # the container stopped, or the engine went away
+                raise SandboxGone(self.name, exc) from None
 
         self._shell = PersistentShell(open_shell, workdir, setup=_HOSTS_BY_SHELL if hosts_by_shell else "")
         try:

@@ -57,6 +57,10 @@ class BashTool:
             lines.append("[exit code unknown: the shell itself exited]")
         elif result.exit_code != 0:
             lines.append(f"[exit code: {result.exit_code}]")
+            if result.exit_code == 137 and not (result.timed_out or result.interrupted):
+                memory = (getattr(sandbox.info, "limits", None) or {}).get("memory")
+                lines.append("[137 is SIGKILL: most often the command ran out of memory"
+                             + (f" (the sandbox has {memory})" if memory else "") + "; use less, or work in parts]")
         if result.shell_restarted:
             lines.append("[the shell was restarted: its state was reset (working directory back to the "
                          "workspace, variables and activated environments gone)]")
