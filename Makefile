@@ -1,10 +1,13 @@
-.PHONY: setup test demo bench-sandbox agent-image
+.PHONY: setup test test-stress demo bench-sandbox agent-image
 
 setup:  ## a venv with eval-agent, a Docker engine, the sandbox image
 	bash scripts/setup.sh
 
 test:  ## set everything up and run the tests (what CI runs)
 	bash scripts/test.sh
+
+test-stress:  ## the tests three times in a row with every core kept busy (ROUNDS=N to change)
+	bash scripts/test-stress.sh
 
 demo:  ## set everything up and run the agent on a sample request
 	bash scripts/demo.sh
