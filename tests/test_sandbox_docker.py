@@ -472,8 +472,12 @@ def test_the_containers_own_shell_reports_its_exit(fresh):
     last = fresh.run("sleep 30 & printf 'last words_'; exit 7", timeout=20)  # the job keeps the stream open
     assert (last.exit_code, last.output, last.shell_restarted) == (7, "last words_", True), last
     assert time.monotonic() - started < 5 and not last.timed_out
-    probe = "python3 -c \"import urllib.request as u; print(u.urlopen('http://127.0.0.1:8001/', timeout=3).status)\""
-    assert fresh.run(probe, timeout=10).output == "200\n"  # the replacement shell finds the server alive
+    # the server may still be starting on a loaded machine: wait for it to listen (20 s at most);
+    # a server killed with the old shell never answers, and the probe prints nothing
+    probe = ("python3 -c \"import time, urllib.request as u\nfor _ in range(100):\n try:\n"
+             "  print(u.urlopen('http://127.0.0.1:8001/', timeout=3).status); break\n"
+             " except OSError: time.sleep(0.2)\"")
+    assert fresh.run(probe, timeout=30).output == "200\n"  # the replacement shell finds the server alive
     assert fresh.run("exit 9", timeout=10).exit_code == 9  # and the replacement's own exit is seen too
 
 
