@@ -202,13 +202,20 @@ def open_store(home: Path) -> RunStore:
 
 def sync(store: RunStore) -> int:
     """Adds the trajectory files that the index does not list (a run recorded while the index
-    was unavailable, files copied in); returns how many. Unreadable files are left to reindex."""
+    was unavailable, files copied in); returns how many. Unreadable files are left to reindex.
+    A run listed as running whose recording process is gone is stored as incomplete, as a
+    reindex would read it."""
     from .reader import TrajectoryError, read_summary
     from .recorder import trajectories_dir
 
     folder = trajectories_dir(store.home)
     if not folder.is_dir():
         return 0
+    running = [run_id for (run_id,) in store.db.execute("SELECT run_id FROM runs WHERE status = 'running'")]
+    for summary in filter(None, map(store.get, running)):
+        if summary.effective_status() == "incomplete":
+            summary.status = "incomplete"
+            store.upsert(summary)
     known = store.run_ids()
     added = 0
     for path in sorted(folder.glob("*.jsonl")):
