@@ -232,7 +232,7 @@ class DockerSandbox(ShellSandbox):
                 return
             except NotFound:
                 return
-            except (APIError, DockerException):
+            except (APIError, DockerException, OSError):  # OSError: the engine is not answering (requests)
                 if attempt + 1 < attempts:
                     time.sleep(0.5 * (attempt + 1))
 

@@ -142,5 +142,5 @@ class GitBox:
             self._client.api.remove_container(self.name, force=True)
         except NotFound:
             pass
-        except (APIError, DockerException):
+        except (APIError, DockerException, OSError):  # OSError: the engine is not answering (requests)
             pass  # `eval-agent sandbox prune` removes what is left

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from conftest import PLAN, cli_env, eval_agent_containers, json_events, run_cli, script_file
+from conftest import cli_env, eval_agent_containers, json_events, run_cli, script_file
 
 import docker
 
