@@ -81,7 +81,9 @@ def row(name: str, results: list[dict]) -> dict:
     seconds = sum(r.get("seconds") or 0 for r in results)
     return {"config": name, "attempts": len(results), "passed": len(passed), "rate": len(passed) / max(len(results), 1),
             "low": low, "high": high, "tokens_per_solved": tokens / len(passed) if passed else None,
-            "seconds_per_solved": seconds / len(passed) if passed else None, **role_counts(results)}
+            "seconds_per_solved": seconds / len(passed) if passed else None,
+            "tokens_per_attempt": tokens / max(len(results), 1), "seconds_per_attempt": seconds / max(len(results), 1),
+            "finished": sum(r.get("status") == "finished" for r in results), **role_counts(results)}
 
 
 def paired(base: list[dict], other: list[dict]) -> tuple[int, int]:
@@ -138,14 +140,16 @@ def main() -> None:
     rows = [row(name, results[name]) for name in configs]
     print(f"\nroles_gain: {args.model}, {len(results['off'])} attempts per configuration "
           f"({args.attempts} per task), max {args.max_steps} steps, {time.monotonic() - started:.0f} s in all\n")
-    print("| config | passed | rate [95% CI] | tokens / solved | seconds / solved | reviews (sent back) | tools built (calls) | vs off: won / lost |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| config | passed | rate [95% CI] | called finish | tokens / solved | seconds / solved | tokens / attempt | "
+          "seconds / attempt | reviews (sent back) | tools built (calls) | vs off: won / lost |")
+    print("| --- |" + " --- |" * 10)
     for entry in rows:
         wins, losses = paired(results["off"], results[entry["config"]]) if entry["config"] != "off" else (0, 0)
         per = lambda value, digits=0: "-" if value is None else f"{value:,.{digits}f}"  # noqa: E731
         print(f"| {entry['config']} | {entry['passed']}/{entry['attempts']} | {entry['rate']:.0%} "
-              f"[{entry['low']:.0%}, {entry['high']:.0%}] | {per(entry['tokens_per_solved'])} | "
-              f"{per(entry['seconds_per_solved'], 1)} | {entry['reviews']} ({entry['sent_back']}) | "
+              f"[{entry['low']:.0%}, {entry['high']:.0%}] | {entry['finished']} | {per(entry['tokens_per_solved'])} | "
+              f"{per(entry['seconds_per_solved'], 1)} | {per(entry['tokens_per_attempt'])} | "
+              f"{per(entry['seconds_per_attempt'], 1)} | {entry['reviews']} ({entry['sent_back']}) | "
               f"{entry['tools_built']} ({entry['built_tool_calls']}) | "
               f"{'-' if entry['config'] == 'off' else f'{wins} / {losses}'} |")
     by_family: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
