@@ -195,8 +195,8 @@ class DockerSandbox(ShellSandbox):
                 return main_shell.pop()
             try:
                 return DockerExecTransport(client, self._container.id, user, workdir)
-            except (APIError, DockerException) as exc:  # the container stopped, or the engine went away
-                raise SandboxGone(self.name, exc) from None
+            except (APIError, DockerException, OSError) as exc:  # the container stopped, or the engine went away
+                raise SandboxGone(self.name, exc) from None  # (OSError: requests' ConnectionError, no engine)
 
         self._shell = PersistentShell(open_shell, workdir, setup=_HOSTS_BY_SHELL if hosts_by_shell else "")
         try:
