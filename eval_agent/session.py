@@ -7,6 +7,7 @@ import os
 import secrets
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -116,11 +117,12 @@ class Session:
         elif self.workspace_path is None:
             self.sandbox = self._make_sandbox()
         else:  # two container starts, side by side: the sandbox and the git box
-            starting = _InBackground(self._make_sandbox)
-            try:
-                self._open_workspace()
-            finally:
-                self.sandbox = starting.result()
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                starting = pool.submit(self._make_sandbox)
+                try:
+                    self._open_workspace()
+                finally:
+                    self.sandbox = starting.result()
         tools = self._tools()
         self.agent = Agent(
             self.model, self.sandbox, tools, self.prompts, emit=self._emit,
@@ -211,14 +213,11 @@ class Session:
 
     def close(self) -> None:
         # each close removes a container: side by side, they take the time of one
-        closing = [_InBackground(part.close) for part in [self.sandbox, *self._closing] if part is not None]
+        parts = [part for part in [self.sandbox, *self._closing] if part is not None]
         self._closing = []
-        errors = []
-        for part in closing:
-            try:
-                part.result()
-            except Exception as exc:  # the others still close, and the record too
-                errors.append(exc)
+        with ThreadPoolExecutor(max_workers=max(len(parts), 1)) as pool:
+            closing = [pool.submit(part.close) for part in parts]
+        errors = [future.exception() for future in closing if future.exception() is not None]
         if self.recorder is not None:
             self.recorder.close()
         if errors:
@@ -306,27 +305,6 @@ class Session:
 def _whole(seconds: float) -> float:
     """30.0 as 30, for the prompt: the number the bash tool's timeout message shows."""
     return int(seconds) if float(seconds).is_integer() else seconds
-
-
-class _InBackground:
-    """A call run in a thread; result() waits for it and returns its value or raises its error."""
-
-    def __init__(self, call: Callable):
-        self._value, self._error = None, None
-        self._thread = threading.Thread(target=self._run, args=(call,), daemon=False)
-        self._thread.start()
-
-    def _run(self, call: Callable) -> None:
-        try:
-            self._value = call()
-        except BaseException as exc:  # handed to the caller of result()
-            self._error = exc
-
-    def result(self):
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
 
 
 def _plain(info) -> dict:

@@ -66,6 +66,7 @@ class Recorder:
         self.summary = RunSummary(run_id=run_id, path=str(self.path))
         self.store = None
         self.broken: RecordNotWritten | None = None  # set once a write failed: later events are dropped
+        self._index_problem: str | None = None  # said at close, unless the record's own write failed
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
             self._file = open(self.path, "a", encoding="utf-8")
@@ -115,7 +116,7 @@ class Recorder:
         self.store = None
 
     def close(self) -> None:
-        if getattr(self, "_index_problem", None) and self.broken is None:
+        if self._index_problem and self.broken is None:
             print(self._index_problem, file=sys.stderr)
             self._index_problem = None
         if not self._file.closed:
