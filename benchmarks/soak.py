@@ -48,7 +48,7 @@ def start_run(home: Path, folder: Path, number: int, fault: str | None, rng: ran
         script[2:2] = [{"status": 500}, {"status": 500}]
     server = ScriptedOpenAIServer(script).start()
     env = cli_env(home)
-    env.update(OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY="sk-soak-0123456789abcdefghij")
+    env.update(OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY="soak-placeholder-key")  # the scripted server checks no key
     process = subprocess.Popen([sys.executable, "-m", "eval_agent", "run", f"soak {number}", "--model", "openai:soak",
                                 "-w", str(workspace)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                text=True)
