@@ -27,6 +27,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from eval_agent.bench.report import wilson_interval
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = {"off": [], "review": ["--review", "on"], "tools": ["--make-tools"]}
 
@@ -36,12 +38,6 @@ def cli(args: list[str], env: dict, check: bool = True) -> subprocess.CompletedP
     if check and done.returncode not in (0, 1):
         sys.exit(f"eval-agent {' '.join(args[:2])} failed ({done.returncode}): {done.stderr.strip()[-600:]}")
     return done
-
-
-def wilson(passed: int, total: int) -> tuple[float, float]:
-    from eval_agent.bench.report import wilson_interval
-
-    return wilson_interval(passed, total)
 
 
 def read_results(folder: Path) -> list[dict]:
@@ -76,7 +72,7 @@ def role_counts(results: list[dict]) -> dict[str, int]:
 
 def row(name: str, results: list[dict]) -> dict:
     passed = [r for r in results if r.get("passed")]
-    low, high = wilson(len(passed), len(results))
+    low, high = wilson_interval(len(passed), len(results))
     tokens = sum(r.get("tokens") or 0 for r in results)
     seconds = sum(r.get("seconds") or 0 for r in results)
     return {"config": name, "attempts": len(results), "passed": len(passed), "rate": len(passed) / max(len(results), 1),

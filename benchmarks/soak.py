@@ -32,18 +32,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "faults")]
 
-from kills import KillReport, check_records, cli_env, prune_and_count_leaks  # noqa: E402
+from kills import STEPS, KillReport, check_records, cli_env, prune_and_count_leaks  # noqa: E402
 from openai_server import ScriptedOpenAIServer  # noqa: E402
-
-WORK = [{"content": "- [ ] work"}] + [
-    {"tool": "bash", "args": {"command": f"echo step-{n}; head -c 20000 /dev/urandom | base64 > out-{n}.txt; sleep 0.3"}}
-    for n in range(4)] + [{"tool": "finish", "args": {"summary": "done"}}]
-
 
 def start_run(home: Path, folder: Path, number: int, fault: str | None, rng: random.Random):
     workspace = folder / f"ws-{number}"
     workspace.mkdir()
-    script = [dict(item) for item in WORK]
+    script = [dict(item) for item in STEPS]
     if fault == "model":
         script[2:2] = [{"status": 500}, {"status": 500}]
     server = ScriptedOpenAIServer(script).start()

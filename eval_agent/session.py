@@ -162,7 +162,7 @@ class Session:
 
     def _request_diff(self) -> str | None:
         try:
-            return self.workspace.diff() if self.workspace and not self.workspace.disabled else None
+            return None if self.workspace.disabled else self.workspace.diff()
         except EvalAgentError:
             return None
 

@@ -20,11 +20,6 @@ def workspace(tmp_path: Path) -> Path:
     return folder
 
 
-def records(event_list: list[dict]) -> list[dict]:
-    record = Path(event_list[-1]["record"])
-    return [json.loads(line) for line in record.read_text().splitlines()[1:]]
-
-
 def test_a_review_sends_a_premature_finish_back_and_the_run_goes_on(tmp_path, eval_home, scripted_server, sandbox_image):
     ws = workspace(tmp_path)
     server = scripted_server([

@@ -203,9 +203,10 @@ class Agent:
         self.emit(ToolsChanged(step=step, tools=tool_schemas(self.tools), added=tool.name))
 
     def _record_step(self, step: int, call: ToolCall, observation: Observation) -> None:
-        commit = self.commit_step(step, describe(call)) if self.commit_step and call.name != "finish" else None
+        action = describe(call)
+        commit = self.commit_step(step, action) if self.commit_step and call.name != "finish" else None
         if call.name != "finish":
-            self._evidence.append(step_evidence(step, describe(call), observation.exit_code, observation.ok,
+            self._evidence.append(step_evidence(step, action, observation.exit_code, observation.ok,
                                                 observation.full_output or observation.output))
         steps_left = self.limits.max_steps - step
         failed = not observation.ok and call.name != "finish" and not observation.details.get("rejected")

@@ -6,7 +6,6 @@ tests/faults/test_sigkill.py (a dozen kills) and benchmarks/soak.py (hundreds)."
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import sqlite3
@@ -15,6 +14,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from conftest import cli_env
 
 STEPS = [{"content": "- [ ] work"}] + [
     {"tool": "bash", "args": {"command": f"echo step-{n}; head -c 20000 /dev/urandom | base64 > out-{n}.txt; sleep 0.2"}}
@@ -30,12 +31,6 @@ class KillReport:
     unreadable: list[str] = field(default_factory=list)
     index_differs: list[str] = field(default_factory=list)
     leaked: list[str] = field(default_factory=list)
-
-
-def cli_env(home: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("OPENAI_", "EVAL_AGENT_"))}
-    env.update(EVAL_AGENT_HOME=str(home), EVAL_AGENT_CONFIG=str(home / "no-config.toml"))
-    return env
 
 
 def run_and_kill(home: Path, folder: Path, count: int, seed: int, kill_within: tuple[float, float] = (0.2, 4.0),
