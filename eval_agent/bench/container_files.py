@@ -26,19 +26,24 @@ ARGS_LIMIT = 1024 * 1024  # all of them: well under the usual 2 MiB for argument
 COPY_ERROR = "copy-error"  # the line `install` failures are reported on (base64), see INSTALL_OR_REPORT
 INSTALL_OR_REPORT = (
     'problem=$(install "$@" 2>&1) || '
-    f'{{ echo "{COPY_ERROR}=$(printf %s "$problem" | base64 -w0)"; exit 0; }}\n'
+    f'{{ echo "{COPY_ERROR}=$(printf %s "$problem" | base64 -w0)"; exit 3; }}\n'
 )
 
 
 def exec_root(container: str, command: str, workdir: str = "/", environment: dict[str, str] | None = None,
-              args: list[str] | None = None) -> str:
+              args: list[str] | None = None, done: str = "") -> str:
     """Runs `bash -c command` (with `args` as $1...) as root in the container (a name or an id);
     returns stdout and stderr together. Two calls to the engine: a command that needs its exit
-    code prints it."""
+    code prints it. `done`: what the command prints last when it succeeds (it exits non-zero
+    otherwise); the engine now and then loses a short exec's output (seen with Docker 20.10 under
+    load), and then the exit code tells: 0 returns `done`."""
     api = docker_client().api
     exec_id = api.exec_create(container, ["bash", "-c", command, "bash", *(args or [])], user=ROOT,
                               workdir=workdir, environment=environment or {})["Id"]
-    return (api.exec_start(exec_id) or b"").decode("utf-8", errors="replace")
+    output = (api.exec_start(exec_id) or b"").decode("utf-8", errors="replace")
+    if done and not output.strip() and api.exec_inspect(exec_id).get("ExitCode") == 0:
+        return done
+    return output
 
 
 def install_script(folder: str, files: dict[str, Path], also_empty: str | None = None,
@@ -68,7 +73,7 @@ def copy_into(container: str, folder: str, files: dict[str, Path], also_empty: s
         copy_by_archive(container, folder, files, also_empty)
         return
     try:
-        output = exec_root(container, script[0] + "echo copied\n", args=script[1])
+        output = exec_root(container, script[0] + "echo copied\n", args=script[1], done="copied")
     except (APIError, DockerException) as exc:
         raise EnvironmentProblem(f"could not copy files into {folder}: {exc}") from None
     if output.strip() != "copied":
@@ -86,10 +91,10 @@ def apply_thin(container: str, thin, workdir: str) -> None:
         script = ("", [])
     runs = "".join(
         f"out=$(sh -c {shlex.quote(command)} 2>&1) || {{ echo \"{COPY_ERROR}=$(printf 'RUN %s failed: %s' "
-        f"{shlex.quote(command[:80])} \"$(printf %s \"$out\" | tail -c 300)\" | base64 -w0)\"; exit 0; }}\n"
+        f"{shlex.quote(command[:80])} \"$(printf %s \"$out\" | tail -c 300)\" | base64 -w0)\"; exit 3; }}\n"
         for command in thin.commands)
     try:
-        output = exec_root(container, script[0] + runs + "echo ready\n", workdir=workdir, args=script[1])
+        output = exec_root(container, script[0] + runs + "echo ready\n", workdir=workdir, args=script[1], done="ready")
     except (APIError, DockerException) as exc:
         raise EnvironmentProblem(f"could not prepare the task's files: {exc}") from None
     if output.strip() != "ready":
@@ -117,7 +122,7 @@ def copy_by_archive(container: str, folder: str, files: dict[str, Path], also_em
                     empty: bool = True) -> None:
     """Files too large for install_script: an exec empties the folders, an archive fills them."""
     try:
-        output = exec_root(container, f"{_prepare(folder, also_empty, empty)} && echo prepared")
+        output = exec_root(container, f"{_prepare(folder, also_empty, empty)} && echo prepared", done="prepared")
         if output.strip() != "prepared":
             raise EnvironmentProblem(f"could not prepare {folder} in the container: {output.strip()[:300]}")
         docker_client().api.put_archive(container, folder, _archive(files))

@@ -8,7 +8,9 @@ runs are recorded like any other: the solution script appears whole in a bash st
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -48,5 +50,8 @@ def write_script(actions: list[dict[str, Any]], folder: Path, name: str) -> Path
     """A scripted model file for `actions` (the model spec is scripted:PATH)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.json"
-    path.write_text(json.dumps(actions, indent=1, ensure_ascii=False), encoding="utf-8")
+    # written aside, then renamed: another attempt of the task may be reading the file right now
+    aside = folder / f".{name}.{os.getpid()}.{threading.get_ident()}.json"
+    aside.write_text(json.dumps(actions, indent=1, ensure_ascii=False), encoding="utf-8")
+    os.replace(aside, path)
     return path

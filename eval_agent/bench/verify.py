@@ -20,6 +20,8 @@ from .tasks import TESTS_DIR, Task
 
 VERIFIER_DIR = "/logs/verifier"
 OUTPUT_FILE = f"{VERIFIER_DIR}/test-output.txt"
+EXIT_FILE = f"{VERIFIER_DIR}/.test-exit-code"
+REPORT_TRIES = 3
 OUTPUT_KEPT = 20_000  # characters of the tests' output kept in the record (the tail)
 
 
@@ -44,8 +46,12 @@ def verify(task: Task, sandbox) -> VerifyResult:
         if install is None:  # too large to travel in the exec's arguments
             copy_by_archive(sandbox.name, TESTS_DIR, task.test_files, also_empty=VERIFIER_DIR)
             install = ("", [])
-        report = exec_root(sandbox.name, install[0] + _test_script(task, timeout), workdir=sandbox.workdir,
+        report = exec_root(sandbox.name, install[0] + _test_script(task, timeout) + REPORT, workdir=sandbox.workdir,
                            environment=task.test_env, args=install[1])
+        for _ in range(REPORT_TRIES):  # the engine lost the exec's output: the files still hold it
+            if "output" in _fields(report) or copy_error(report) is not None:
+                break
+            report = exec_root(sandbox.name, REPORT, workdir=sandbox.workdir)
     except (APIError, DockerException) as exc:
         return VerifyResult(task.test_command, False, None, "", None, time.monotonic() - started,
                             error=f"the verifier could not run: {exc}")
@@ -56,12 +62,16 @@ def verify(task: Task, sandbox) -> VerifyResult:
 
 def _test_script(task: Task, timeout: int) -> str:
     # the tests' output goes to a file: a server the tests leave behind must not hold the stream open
-    return (
-        f"timeout -k 10 {timeout} {task.test_command} > {OUTPUT_FILE} 2>&1; echo \"exit=$?\"; "
-        f"for name in reward.txt reward.json; do [ -f {VERIFIER_DIR}/$name ] && "
-        f"echo \"$name=$(base64 -w0 {VERIFIER_DIR}/$name)\"; done; "
-        f"echo \"output=$(tail -c {OUTPUT_KEPT} {OUTPUT_FILE} | base64 -w0)\""
-    )
+    return f"timeout -k 10 {timeout} {task.test_command} > {OUTPUT_FILE} 2>&1; echo $? > {EXIT_FILE}; "
+
+
+# what the tests left, read from files: run again as it is when the engine loses an exec's output
+REPORT = (
+    f"echo \"exit=$(cat {EXIT_FILE} 2>/dev/null)\"; "
+    f"for name in reward.txt reward.json; do [ -f {VERIFIER_DIR}/$name ] && "
+    f"echo \"$name=$(base64 -w0 {VERIFIER_DIR}/$name)\"; done; "
+    f"echo \"output=$(tail -c {OUTPUT_KEPT} {OUTPUT_FILE} | base64 -w0)\""
+)
 
 
 def _judge(task: Task, fields: dict[str, str], timeout: int, seconds: float) -> VerifyResult:
