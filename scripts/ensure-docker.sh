@@ -19,7 +19,8 @@ if [ -n "$missing" ]; then
   apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null || {
     echo "eval-agent: could not install$missing with apt-get" >&2; exit 3; }
 fi
-if ! pgrep -x dockerd >/dev/null; then
+# the default engine's own process (its pid file): a second engine on another socket does not count
+if ! { [ -f /var/run/docker.pid ] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; }; then
   echo "starting dockerd ..." >&2
   setsid nohup dockerd >/var/log/eval-agent-dockerd.log 2>&1 < /dev/null &
 fi
