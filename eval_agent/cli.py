@@ -42,6 +42,8 @@ ReviewerModelOpt = typer.Option(None, "--reviewer-model", help="The reviewer's P
 MaxReviewsOpt = typer.Option(None, "--max-reviews", help="Review turns per request (default 2); after that, finish is taken at its word.")
 MakeToolsOpt = typer.Option(None, "--make-tools/--no-make-tools", help="Offer make_tool: the agent builds tools for itself, kept in .eval-agent/tools/ for later runs in this folder (kept tools are offered either way).")
 
+DockerHostOpt = typer.Option(None, "--docker-host", help="The Docker engine the sandbox runs on (unix:///PATH, tcp://HOST:PORT, ssh://USER@HOST); default DOCKER_HOST, else the local socket. The engine must see the workspace at the same path (a shared folder); services' URLs name its host.")
+
 
 def _flags(**values) -> dict:
     return {name: value for name, value in values.items() if value is not None}
@@ -57,11 +59,13 @@ def _default(
     tool_mode: Optional[str] = ToolModeOpt, sandbox: Optional[str] = SandboxOpt, approve: Optional[str] = ApproveOpt,
     review: Optional[str] = ReviewOpt, reviewer_model: Optional[str] = ReviewerModelOpt,
     max_reviews: Optional[int] = MaxReviewsOpt, make_tools: Optional[bool] = MakeToolsOpt,
+    docker_host: Optional[str] = DockerHostOpt,
 ) -> None:
     """With no command, opens the REPL in the current folder (or --workspace)."""
     given = _flags(workspace=workspace, model=model, base_url=base_url, network=network, prompts=prompts,
                    tool_mode=tool_mode, sandbox=sandbox, approve=approve, review=review,
-                   reviewer_model=reviewer_model, max_reviews=max_reviews, make_tools=make_tools)
+                   reviewer_model=reviewer_model, max_reviews=max_reviews, make_tools=make_tools,
+                   docker_host=docker_host)
     if ctx.invoked_subcommand is None:
         _open_repl(**given)
     elif given:
@@ -74,17 +78,22 @@ def repl(
     network: Optional[str] = NetworkOpt, prompts: Optional[Path] = PromptsOpt, tool_mode: Optional[str] = ToolModeOpt,
     sandbox: Optional[str] = SandboxOpt, approve: Optional[str] = ApproveOpt, review: Optional[str] = ReviewOpt,
     reviewer_model: Optional[str] = ReviewerModelOpt, max_reviews: Optional[int] = MaxReviewsOpt,
-    make_tools: Optional[bool] = MakeToolsOpt,
+    make_tools: Optional[bool] = MakeToolsOpt, docker_host: Optional[str] = DockerHostOpt,
 ) -> None:
     """Open the REPL: type requests, follow up in the same sandbox and conversation; /help inside."""
     _open_repl(**_flags(workspace=workspace, model=model, base_url=base_url, network=network, prompts=prompts,
                         tool_mode=tool_mode, sandbox=sandbox, approve=approve, review=review,
-                        reviewer_model=reviewer_model, max_reviews=max_reviews, make_tools=make_tools))
+                        reviewer_model=reviewer_model, max_reviews=max_reviews, make_tools=make_tools,
+                        docker_host=docker_host))
 
 
-def _open_repl(workspace: Optional[Path] = None, approve: Optional[str] = None, **flags) -> None:
+def _open_repl(workspace: Optional[Path] = None, approve: Optional[str] = None, docker_host: Optional[str] = None,
+               **flags) -> None:
     from .config import load_settings
+    from .sandbox.engine import use_docker_host
     from .ui.repl import Repl
+
+    use_docker_host(docker_host)
 
     if approve not in (None, "auto", "confirm"):
         raise UsageError(f"--approve {approve}: use auto or confirm")
@@ -113,12 +122,14 @@ def run(
     review: Optional[str] = ReviewOpt, reviewer_model: Optional[str] = ReviewerModelOpt,
     max_reviews: Optional[int] = MaxReviewsOpt, make_tools: Optional[bool] = MakeToolsOpt,
     command_timeout: Optional[float] = typer.Option(None, "--command-timeout", help="Seconds a command may run when the model names no timeout (default 120); the prompt states the same number."),
+    docker_host: Optional[str] = DockerHostOpt,
 ) -> None:
     """Run one request to the end: plan, act in the sandbox, finish.
 
     Exit codes: 0 finished, 1 stopped by a limit, 2 usage error, 3 environment error (Docker,
     model endpoint), 130 interrupted."""
     from .config import load_settings
+    from .sandbox.engine import use_docker_host
     from .session import Session
     from .trajectory.redact import Redactor
     from .ui.jsonl import JsonLines
@@ -126,6 +137,7 @@ def run(
 
     if not request.strip():
         raise UsageError("the request is empty: say what the agent should do")
+    use_docker_host(docker_host)
     settings = load_settings(_flags(model=model, base_url=base_url, max_steps=max_steps, max_cost=max_cost,
                                     max_seconds=max_seconds, network=network, tool_mode=tool_mode,
                                     prompts=prompts, sandbox=sandbox, review=review, reviewer_model=reviewer_model,

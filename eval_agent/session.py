@@ -59,7 +59,7 @@ def choose_model_spec(settings: Settings) -> str:
 class Session:
     def __init__(self, settings: Settings, workspace: Path | None, emit: Callable[[Event], None] | None = None,
                  on_text: Callable[[str], None] | None = None, sandbox: Sandbox | None = None,
-                 approve: Callable | None = None):
+                 approve: Callable | None = None, home_dir: Path | None = None):
         self.settings = settings
         self.workspace_path = workspace.resolve() if workspace else None
         self.emit_outside = emit or (lambda event: None)
@@ -67,7 +67,7 @@ class Session:
         self.sandbox = sandbox
         self.approve = approve  # Agent's approval hook (the REPL's confirm mode); None runs everything
         self.id = new_id()
-        self.home = home()
+        self.home = home_dir or home()  # a Ray worker records into a folder of its own
         self.workspace: Workspace | None = None
         self.recorder: Recorder | None = None
         self.agent: Agent | None = None

@@ -48,6 +48,15 @@ def sandbox_image() -> str:
     return image_tag()
 
 
+@pytest.fixture(scope="session")
+def second_docker(sandbox_image):
+    """A second, real Docker engine on its own socket and data root (tests/engines.py)."""
+    from engines import second_engine
+
+    with second_engine(sandbox_image) as engine:
+        yield engine
+
+
 @pytest.fixture
 def eval_home(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "eval-home"

@@ -30,6 +30,9 @@ def bench(
     review: Optional[str] = typer.Option(None, "--review", help="on: a review turn before each finish (as for `eval-agent run`)."),
     reviewer_model: Optional[str] = typer.Option(None, "--reviewer-model", help="The reviewer's PROVIDER:NAME (default: the working model)."),
     make_tools: Optional[bool] = typer.Option(None, "--make-tools/--no-make-tools", help="Offer make_tool to the agent (as for `eval-agent run`)."),
+    executor: str = typer.Option("threads", "--executor", help="threads: attempts run on this machine's Docker engine; ray: each attempt is a Ray task on a node of a Ray cluster with a free eval_agent_slot (see README, Scaling out)."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="The Ray cluster to join (HOST:PORT of `ray start --head`). Default: the cluster this machine belongs to, else a Ray of its own here with -j slots."),
+    docker_host: Optional[str] = typer.Option(None, "--docker-host", envvar="DOCKER_HOST", show_envvar=False, help="The Docker engine the sandboxes run on (unix:///PATH, tcp://HOST:PORT, ssh://USER@HOST); default DOCKER_HOST, else the local socket. With --executor ray each node uses its own."),
 ) -> None:
     """Run benchmark tasks and label every run with its verified outcome.
 
@@ -40,11 +43,18 @@ def bench(
     from ..errors import UsageError
     from ..session import choose_model_spec
     from .report import ResultsFile, pass_rate_line, write_summary
-    from .runner import AGENTS, BenchOptions, run_bench
+    from ..sandbox.engine import use_docker_host
+    from .runner import AGENTS, EXECUTORS, BenchOptions, run_bench
     from .tasks import discover
 
     if agent not in AGENTS:
         raise UsageError(f"--agent {agent}: use one of {', '.join(AGENTS)}")
+    if executor not in EXECUTORS:
+        raise UsageError(f"--executor {executor}: use one of {', '.join(EXECUTORS)}")
+    if ray_address and executor != "ray":
+        raise UsageError("--ray-address is for --executor ray")
+    if executor == "threads":
+        use_docker_host(docker_host)
     flags = {"model": model, "base_url": base_url, "max_steps": max_steps, "tool_mode": tool_mode, "prompts": prompts,
              "review": review, "reviewer_model": reviewer_model, "make_tools": make_tools}
     settings = load_settings({name: value for name, value in flags.items() if value is not None})
@@ -56,7 +66,7 @@ def bench(
     label = choose_model_spec(settings) if agent == "eval" else agent
     folder = out or DEFAULT_OUT / re.sub(r"[^A-Za-z0-9._-]+", "-", label)
     options = BenchOptions(out=folder, agent=agent, jobs=jobs, attempts=attempts, timeout=timeout,
-                           base_image=base_image)
+                           base_image=base_image, executor=executor, ray_address=ray_address)
     try:
         results, meta = run_bench(tasks, settings, options)
     except (KeyboardInterrupt, SystemExit):  # Ctrl-C, SIGTERM: the summary still shows what was judged

@@ -21,7 +21,7 @@ from docker.errors import APIError, DockerException
 from ..config import Settings
 from ..errors import EvalAgentError, ModelError, UsageError
 from ..events import Verification
-from ..models.registry import load_model
+from ..models.registry import load_model, parse_spec
 from ..sandbox.base import CommandResult
 from ..sandbox.docker_sandbox import DockerSandbox, DockerSandboxConfig
 from ..sandbox.factory import sandbox_settings, start_sandbox
@@ -37,6 +37,7 @@ from .container_files import apply_thin, copy_into
 from .verify import verify
 
 AGENTS = ("eval", "oracle", "nop")
+EXECUTORS = ("threads", "ray")
 STOP_GRACE = 20.0  # seconds the workers get to record their interrupted runs before containers go
 
 
@@ -48,6 +49,8 @@ class BenchOptions:
     attempts: int = 1
     timeout: float | None = None  # the agent's seconds per attempt; default: the task's own
     base_image: str | None = None  # in place of a FROM image that cannot be had
+    executor: str = "threads"  # threads: this machine's engine; ray: a Ray cluster's nodes (ray_executor)
+    ray_address: str | None = None  # None: the cluster this machine belongs to, else a local one
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,8 @@ class StoppableSandbox(DockerSandbox):
 
 
 class BenchRunner:
-    def __init__(self, tasks: list[Task], settings: Settings, options: BenchOptions):
+    def __init__(self, tasks: list[Task], settings: Settings, options: BenchOptions,
+                 home: Path | None = None, bench_id: str | None = None, found_images: dict | None = None):
         if options.agent not in AGENTS:
             raise UsageError(f"--agent {options.agent}: use one of {', '.join(AGENTS)}")
         if options.jobs < 1 or options.attempts < 1:
@@ -96,9 +100,14 @@ class BenchRunner:
         self.model_spec = ""
         if options.agent == "eval":  # fail once, here, rather than once per attempt
             self.model_spec = choose_model_spec(settings)
-            load_model(self.model_spec, base_url=settings.base_url, temperature=settings.temperature)
+            if options.executor == "ray" and parse_spec(self.model_spec)[0] == "local":
+                pass  # the embedded model is loaded on each node (ray_models.py), not here
+            else:
+                load_model(self.model_spec, base_url=settings.base_url, temperature=settings.temperature)
         self.results = ResultsFile(options.out)
-        self.bench_id = secrets.token_hex(3)
+        self.bench_id = bench_id or secrets.token_hex(3)
+        self.home = home  # where the sessions record; None: EVAL_AGENT_HOME
+        self.driver_cost = None  # --executor ray: what the driver spent per attempt (ray_executor.DriverCost)
         self._queue: queue.Queue[tuple[Task, int]] = queue.Queue()
         self._stop = threading.Event()
         self._active: dict[int, _Active] = {}
@@ -106,7 +115,8 @@ class BenchRunner:
         self._count = 0
         self.progress: Progress | None = None
         self._images: dict[str, _Image] = {}
-        self._found: dict = {}  # images the engine has shown this bench, by reference (see task_image)
+        # images the engine has shown this bench (a Ray worker: this process), by reference (see task_image)
+        self._found: dict = {} if found_images is None else found_images
         self._image_locks = {task.id: threading.Lock() for task in tasks}
 
     @property
@@ -162,7 +172,7 @@ class BenchRunner:
                     self.progress.attempt_dropped(task.id, attempt)
                     return
                 except Exception as exc:  # a bug must not take the other attempts down
-                    result = self._blank(task, attempt, error=f"{type(exc).__name__}: {exc}")
+                    result = self.blank(task, attempt, error=f"{type(exc).__name__}: {exc}")
                 if self._stop.is_set():
                     self.progress.attempt_dropped(task.id, attempt)
                     return
@@ -201,7 +211,12 @@ class BenchRunner:
                     pass  # gone already
 
     # -- one attempt -----------------------------------------------------------------
-    def _blank(self, task: Task, attempt: int, **values) -> AttemptResult:
+    def run_one(self, task: Task, attempt: int, progress: Progress) -> AttemptResult:
+        """One attempt in this thread, as a pool worker runs it (a Ray worker calls this)."""
+        self.progress = progress
+        return self._attempt(task, attempt, _Active(task.id, attempt))
+
+    def blank(self, task: Task, attempt: int, **values) -> AttemptResult:
         fields = dict(task=task.id, attempt=attempt, passed=False, reward=None, steps=0, tokens=0,
                       input_tokens=0, output_tokens=0, cost=0.0, seconds=0.0, run_id=None, error=None,
                       category=task.category, agent=self.options.agent, model=self.model_spec, family=task.family,
@@ -215,14 +230,14 @@ class BenchRunner:
         progress.attempt_started(task.id, attempt, limit)
         try:
             settings = self._settings_for(task, limit)
-            image = self._image(task)
+            image = self.image_for(task)
             progress.set_state(task.id, attempt, "starting sandbox")
             sandbox = active.sandbox = self._sandbox(task, image, settings)  # started; the session closes it
             emit = lambda event: progress.on_event(task.id, attempt, event)  # noqa: E731
-            with Session(settings, None, emit=emit, sandbox=sandbox) as session:
+            with Session(settings, None, emit=emit, sandbox=sandbox, home_dir=self.home) as session:
                 return self._run_and_verify(task, attempt, session, sandbox, started)
         except EvalAgentError as exc:
-            return self._blank(task, attempt, error=str(exc), seconds=round(time.monotonic() - started, 3))
+            return self.blank(task, attempt, error=str(exc), seconds=round(time.monotonic() - started, 3))
 
     def _run_and_verify(self, task: Task, attempt: int, session: Session, sandbox: StoppableSandbox,
                         started: float) -> AttemptResult:
@@ -242,7 +257,7 @@ class BenchRunner:
             run = session.run(task.instruction, task=meta)
         except ModelError as exc:
             record = session.recorder.path if session.recorder else None
-            return self._blank(task, attempt, error=str(exc), seconds=round(time.monotonic() - started, 3),
+            return self.blank(task, attempt, error=str(exc), seconds=round(time.monotonic() - started, 3),
                                record=str(record) if record else None)
         outcome = run.outcome
         if outcome.status == "interrupted" or self._stop.is_set():
@@ -253,7 +268,7 @@ class BenchRunner:
         output = check.output if check.error is None else f"[{check.error}]\n{check.output}"
         session.record(Verification(command=check.command, passed=check.passed, reward=check.reward, output=output))
         tokens_in, tokens_out = outcome.input_tokens, outcome.output_tokens
-        return self._blank(
+        return self.blank(
             task, attempt, passed=check.passed, reward=check.reward, steps=outcome.steps,
             tokens=tokens_in + tokens_out, input_tokens=tokens_in, output_tokens=tokens_out, cost=outcome.cost,
             seconds=round(time.monotonic() - started, 3), run_id=run.run_id, error=check.error,
@@ -270,7 +285,7 @@ class BenchRunner:
             update["network"] = "none"
         return self.settings.model_copy(update=update)
 
-    def _image(self, task: Task) -> _Image:
+    def image_for(self, task: Task) -> _Image:
         """The task's image and its user, found once per bench: hashing the build context and
         asking the engine on every attempt cost each attempt, and the workers waited on it.
         A failure is not kept: the next attempt tries again."""
@@ -299,17 +314,25 @@ def run_bench(tasks: list[Task], settings: Settings, options: BenchOptions,
               progress: Progress | None = None) -> tuple[list[AttemptResult], dict]:
     """Runs what is not done yet in options.out; returns every result there, and the meta."""
     runner = BenchRunner(tasks, settings, options)
-    docker_client()  # no engine: one line and exit code 3, not one error per attempt
+    if options.executor == "threads":
+        docker_client()  # no engine: one line and exit code 3, not one error per attempt
     runner.results.check_meta(runner.meta)
     wanted = {task.id for task in tasks}
     before = [r for r in runner.results.load() if r.task in wanted and r.attempt <= options.attempts]
     work = runner.pending(before)
     judged_before = [r for r in before if r.error is None]
     progress = progress or Progress(len(tasks) * options.attempts, options.jobs, judged_before)
-    with progress:
-        runner.run(progress, work)
+    if options.executor == "ray":
+        from .ray_executor import RayBench
+
+        on_ray = RayBench(runner)  # joins the cluster first: a bad address is one line, before the display
+        with progress:
+            on_ray.run(progress, work)
+    else:
+        with progress:
+            runner.run(progress, work)
     results = [r for r in runner.results.load() if r.task in wanted and r.attempt <= options.attempts]
     return results, runner.meta
 
 
-__all__ = ["AGENTS", "BenchOptions", "BenchRunner", "run_bench"]
+__all__ = ["AGENTS", "EXECUTORS", "BenchOptions", "BenchRunner", "run_bench"]

@@ -72,6 +72,9 @@ class LlamaServer:
 
     _running: dict[tuple, "LlamaServer"] = {}
     _lock = threading.Lock()
+    # set where another process of this machine serves the model (a Ray node's one server for all
+    # its attempts, bench/ray_models.py): called with the server's key, returns what stands for it
+    elsewhere: Callable[[tuple], Any] | None = None
 
     def __init__(self, path: Path, n_ctx: int, threads: int | None = None, lora: Path | None = None):
         xllamacpp = import_runtime()
@@ -102,6 +105,8 @@ class LlamaServer:
     @classmethod
     def shared(cls, path: Path, n_ctx: int, threads: int | None = None, lora: Path | None = None) -> "LlamaServer":
         key = (str(path), n_ctx, threads, str(lora or ""))
+        if cls.elsewhere is not None:
+            return cls.elsewhere(key)
         with cls._lock:
             if key not in cls._running:
                 cls._running[key] = cls(path, n_ctx, threads, lora)
@@ -120,6 +125,21 @@ class LlamaServer:
                 return json.loads(response.read())
         except (OSError, ValueError):
             return {}
+
+
+@dataclass
+class ServedElsewhere:
+    """A llama.cpp server of this machine that another process runs: what LocalModel needs of it."""
+
+    address: str
+    props: dict[str, Any]
+    load_seconds: float
+
+    @property
+    def base_url(self) -> str:
+        return self.address + "/v1"
+
+    renders_tool_calls = LlamaServer.renders_tool_calls
 
 
 def import_runtime():

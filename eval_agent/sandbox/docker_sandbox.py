@@ -16,7 +16,7 @@ from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from ..errors import EnvironmentProblem
 from ..trajectory.redact import SECRET_NAME
 from .base import DEFAULT_COMMAND_TIMEOUT, WORKSPACE, PortMapping, SandboxInfo
-from .engine import CONTAINER_PREFIX, LABEL, docker_client, owner_labels
+from .engine import CONTAINER_PREFIX, LABEL, docker_client, owner_labels, remote_engine_host
 from .docker_transport import DockerExecTransport, MainShellTransport, main_shell_command, new_nonce
 from .shell import PersistentShell, ShellDied
 from .shell_sandbox import ShellSandbox
@@ -157,7 +157,9 @@ class DockerSandbox(ShellSandbox):
         if config.workspace:
             options["volumes"] = {str(config.workspace.resolve()): {"bind": WORKSPACE, "mode": "rw"}}
         if config.network != "none" and config.ports:
-            options["ports"] = {f"{port}/tcp": ("127.0.0.1", None) for port in config.ports}
+            # a remote engine's: on that host's interfaces, or nobody but that host could reach them
+            bind = "0.0.0.0" if remote_engine_host() else "127.0.0.1"
+            options["ports"] = {f"{port}/tcp": (bind, None) for port in config.ports}
         hosts_by_shell = False
         if config.network == "none":
             # no network at all, so no network setup: inside, the same as --network none (only lo),
@@ -207,13 +209,33 @@ class DockerSandbox(ShellSandbox):
                 raise EnvironmentProblem(
                     f"the sandbox shell did not start in {config.image} (it needs bash): {exc}") from None
             raise
+        if config.workspace and os.environ.get("DOCKER_HOST"):
+            self._check_workspace_seen(config.workspace)
+
+    def _check_workspace_seen(self, workspace: Path) -> None:
+        """An engine elsewhere (DOCKER_HOST) mounts the folder of its own machine at that path: a
+        marker written here must show in there, or the agent would work on another folder."""
+        marker = workspace.resolve() / f".eval-agent-engine-check-{secrets.token_hex(4)}"
+        try:
+            marker.write_bytes(b"")
+            seen = self.run(f"test -e {WORKSPACE}/{marker.name}", timeout=30).exit_code == 0
+        finally:
+            marker.unlink(missing_ok=True)
+        if not seen:
+            self.close()
+            raise EnvironmentProblem(
+                f"the Docker engine at {os.environ['DOCKER_HOST']} does not see {workspace} (it would mount an "
+                "empty folder of its own machine): use a folder that machine shares at the same path, "
+                "or `eval-agent bench`, which needs none")
 
     def _port_mappings(self) -> list[PortMapping]:
-        mappings = []
+        remote = remote_engine_host()  # its URLs name the engine's host, once per port (not per address family)
+        mappings: dict[int, PortMapping] = {}
         for key, bindings in sorted((self._container.attrs["NetworkSettings"].get("Ports") or {}).items()):
             for binding in bindings or []:
-                mappings.append(PortMapping(int(key.split("/")[0]), binding["HostIp"], int(binding["HostPort"])))
-        return sorted(mappings, key=lambda m: m.container_port)
+                port = int(key.split("/")[0])
+                mappings.setdefault(port, PortMapping(port, remote or binding["HostIp"], int(binding["HostPort"])))
+        return sorted(mappings.values(), key=lambda m: m.container_port)
 
     def close(self) -> None:
         shell = getattr(self, "_shell", None)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import functools
 import os
+from urllib.parse import urlsplit
 
 import docker
 from docker.errors import DockerException
 
-from ..errors import DockerUnavailable
+from ..errors import DockerUnavailable, UsageError
 
 LABEL = "eval-agent"  # every container and image eval-agent makes carries eval-agent=1
 CONTAINER_PREFIX = "eval-agent-"
@@ -41,6 +42,29 @@ def owner_alive(labels: dict[str, str]) -> bool | None:
         return None
     started = labels.get(OWNER_STARTED, "")
     return process_alive(int(pid), labels.get(OWNER_HOST) or None, int(started) if started.isdigit() else None)
+
+
+ENGINE_SCHEMES = ("unix", "tcp", "ssh", "http", "https")
+
+
+def use_docker_host(url: str | None) -> None:
+    """--docker-host: the engine every client of this process talks to (as DOCKER_HOST would)."""
+    if not url:
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in ENGINE_SCHEMES or not (parts.hostname or parts.path):
+        raise UsageError(f"--docker-host {url}: use unix:///PATH/docker.sock, tcp://HOST:PORT or ssh://USER@HOST")
+    os.environ["DOCKER_HOST"] = url
+    docker_client.cache_clear()
+
+
+def remote_engine_host() -> str | None:
+    """The host name of a remote engine (DOCKER_HOST tcp:// or ssh://), None for a local socket:
+    a remote sandbox's ports are published on that host, and its services' URLs name it."""
+    parts = urlsplit(os.environ.get("DOCKER_HOST", ""))
+    if parts.scheme in ("tcp", "ssh", "http", "https") and parts.hostname not in (None, "localhost", "127.0.0.1", "::1"):
+        return parts.hostname
+    return None
 
 
 @functools.lru_cache(maxsize=1)
