@@ -54,15 +54,33 @@ class Engine:
         listed = self.docker("ps", "-a", "--filter", "label=eval-agent=1", "--format", "{{.Names}}")
         return listed.stdout.split()
 
+    def remove_containers(self) -> None:
+        """After a test that failed half-way: nothing of it is left for the next test to find."""
+        if names := self.containers():
+            self.docker("rm", "-f", *names, check=False)
+
 
 def _answers(url: str) -> bool:
     return subprocess.run(["docker", "-H", url, "info"], capture_output=True).returncode == 0
+
+
+def _stop_leftover() -> None:
+    """A second engine a killed test run left behind: stopped, so that this run starts clean."""
+    try:
+        pid = int(SECOND_PIDFILE.read_text())
+        os.kill(pid, signal.SIGTERM)
+    except (OSError, ValueError):
+        return
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 @contextmanager
 def second_engine(sandbox_image: str) -> Iterator[Engine]:
     address = own_address()
     socket_url, tcp_url = f"unix://{SECOND_SOCKET}", f"tcp://{address}:{TCP_PORT}"
+    _stop_leftover()
     subprocess.run(["ip", "link", "add", "name", SECOND_BRIDGE, "type", "bridge"], capture_output=True)
     subprocess.run(["ip", "addr", "add", SECOND_SUBNET, "dev", SECOND_BRIDGE], capture_output=True)
     subprocess.run(["ip", "link", "set", SECOND_BRIDGE, "up"], check=True)

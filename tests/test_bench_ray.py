@@ -30,6 +30,14 @@ def cluster(second_docker):
         yield running
 
 
+@pytest.fixture(autouse=True)
+def no_leftovers(second_docker):
+    """A test that failed half-way leaves its attempts' containers to no later test."""
+    yield
+    second_docker.remove_containers()
+    subprocess.run(["docker", "rm", "-f", *default_engine_containers()], capture_output=True)
+
+
 def results(folder: Path) -> list[dict]:
     path = folder / "results.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
@@ -167,24 +175,27 @@ def test_an_unreachable_cluster_or_an_unknown_executor_is_one_line(tmp_path):
     assert done.returncode == 2 and "--executor dask" in done.stderr
 
 
+@pytest.mark.timeout(600)  # two model loads and four attempts on two cores
 def test_the_embedded_model_runs_once_per_node_for_that_nodes_attempts(tmp_path, cluster):
-    """Two tasks, two attempts each, four at once: each node serves the model from one actor."""
+    """Two tasks at once on two nodes: each node serves the model from one actor, started on every
+    node with slots whether or not an attempt lands there."""
     home = tmp_path / "home"
     tasks = [str(SHIPPED / "csv-summary"), str(SHIPPED / "json-filter")]
     env = cli_env(home, EVAL_AGENT_MAX_TOKENS="24")  # short answers: the model's speed is not the point
-    process = bench_process([*tasks, "--model", "local:smollm2-135m", "--max-steps", "1", "--attempts", "2", "-j", "4",
+    process = bench_process([*tasks, "--model", "local:smollm2-135m", "--max-steps", "1", "-j", "2",
                              "--executor", "ray", "--ray-address", cluster.address, "--out", str(tmp_path / "out")], env)
     most = 0
+    deadline = time.monotonic() + 480
     try:
-        while process.poll() is None:
+        while process.poll() is None and time.monotonic() < deadline:
             most = max(most, len(cluster.worker_pids("NodeModel")))
             time.sleep(0.3)
-        out, err = process.communicate(timeout=600)
+        out, err = process.communicate(timeout=30)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
     rows = results(tmp_path / "out")
-    assert len(rows) == 4 and all(row["error"] is None for row in rows), err[-3000:]
+    assert len(rows) == 2 and all(row["error"] is None for row in rows), err[-3000:]
     assert most == 2  # one server per node, not one per attempt or per worker process
     models = {run[1]["model"]["name"] for run in records(home)}
     assert models == {"smollm2-135m"} and all(run[1]["model"]["provider"] == "local" for run in records(home))

@@ -22,6 +22,7 @@ def engine_events(url: str | None, since: float) -> str:
 
 
 def test_run_puts_its_sandbox_on_the_engine_docker_host_names(tmp_path, eval_home, second_docker):
+    before = set(second_docker.containers())
     ws = tmp_path / "ws"
     ws.mkdir()
     script = script_file(tmp_path, [bash("cat /etc/hostname; echo made > made.txt"), finish()])
@@ -35,10 +36,11 @@ def test_run_puts_its_sandbox_on_the_engine_docker_host_names(tmp_path, eval_hom
     assert container_id in engine_events(second_docker.socket_url, since)
     assert container_id not in engine_events(None, since)
     assert (ws / "made.txt").read_text() == "made\n"  # the engine saw the workspace: it is this machine's
-    assert second_docker.containers() == []
+    assert set(second_docker.containers()) <= before
 
 
 def test_services_on_a_remote_engine_are_reached_at_its_host(tmp_path, eval_home, second_docker):
+    before = set(second_docker.containers())
     ws = tmp_path / "ws"
     ws.mkdir()
     serve = bash("echo hello > index.html; (nohup python3 -m http.server 8000 > /tmp/http.log 2>&1 &); "
@@ -60,10 +62,11 @@ def test_services_on_a_remote_engine_are_reached_at_its_host(tmp_path, eval_home
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=60)
-    assert second_docker.containers() == []
+    assert set(second_docker.containers()) <= before
 
 
 def test_an_engine_that_does_not_see_the_workspace_is_one_line(tmp_path, eval_home, second_docker):
+    before = set(second_docker.containers())
     ws = tmp_path / "ws"
     ws.mkdir()
     script = script_file(tmp_path, [bash("ls"), finish()])
@@ -76,7 +79,7 @@ def test_an_engine_that_does_not_see_the_workspace_is_one_line(tmp_path, eval_ho
     assert done.returncode == 3, done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "does not see" in lines[0] and "Traceback" not in done.stderr, done.stderr
-    assert second_docker.containers() == []
+    assert set(second_docker.containers()) <= before
 
 
 def test_a_bad_docker_host_is_one_line(tmp_path, eval_home):
