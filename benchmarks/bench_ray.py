@@ -105,7 +105,7 @@ def main() -> None:
     samples = [sample for cost in costs for sample in cost.samples]
     per_attempt = statistics.median(samples)
     worst = max(samples)
-    size = sum(cost.bytes for cost in costs) / max(1, sum(cost.attempts for cost in costs))
+    size = sum(cost.bytes for cost in costs) / max(1, len(samples))
     print(f"driver per attempt: median {per_attempt * 1000:.1f} ms, worst {worst * 1000:.1f} ms "
           f"({len(samples)} attempts, {size / 1024:.1f} KiB of trajectory each)")
     slots = 100 * 8

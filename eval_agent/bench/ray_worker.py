@@ -25,7 +25,7 @@ from rich.console import Console
 from ..config import Settings
 from .progress import Progress
 from .report import AttemptResult
-from .runner import BenchOptions, BenchRunner
+from .runner import BenchOptions, BenchRunner, bench_container_prefix, remove_containers
 from .task_archive import unpack_task
 from .tasks import Task
 
@@ -59,12 +59,6 @@ def node_root() -> Path:
 
 def attempt_folder(bench_id: str, key: str) -> Path:
     return node_root() / "attempts" / bench_id / key
-
-
-def container_prefix(bench_id: str, key: str = "") -> str:
-    from ..sandbox.engine import CONTAINER_PREFIX
-
-    return f"{CONTAINER_PREFIX}bench-{bench_id}-{key}-" if key else f"{CONTAINER_PREFIX}bench-{bench_id}-"
 
 
 @contextmanager
@@ -118,19 +112,8 @@ def _records(folder: Path) -> dict[str, bytes]:
 def sweep_node(bench_id: str, keys: list[str] | None) -> dict[str, dict[str, bytes]]:
     """On this node: removes the containers of the given attempts (None: of the whole bench), and
     returns and removes what their folders recorded, as {key: {file name: contents}}."""
-    from ..sandbox.engine import LABEL, docker_client
-
-    prefixes = [container_prefix(bench_id, key) for key in keys] if keys is not None else [container_prefix(bench_id)]
-    try:
-        client = docker_client()
-        for container in client.containers.list(all=True, filters={"label": f"{LABEL}=1"}, ignore_removed=True):
-            if container.name.startswith(tuple(prefixes)):
-                try:
-                    container.remove(force=True)
-                except Exception:
-                    pass  # gone already
-    except Exception:
-        pass  # no engine here: nothing of ours runs on it either
+    keys_or_all = keys if keys is not None else [""]
+    remove_containers(tuple(bench_container_prefix(bench_id, key) for key in keys_or_all))
     base = node_root() / "attempts" / bench_id
     folders = [base / key for key in keys] if keys is not None else sorted(base.glob("*"))
     found = {}

@@ -197,18 +197,7 @@ class BenchRunner:
                     pass  # not started yet, or gone already
 
     def _remove_containers(self) -> None:
-        prefix = f"{CONTAINER_PREFIX}bench-{self.bench_id}-"
-        try:
-            found = docker_client().containers.list(all=True, filters={"label": f"{LABEL}=1", "name": prefix},
-                                                    ignore_removed=True)
-        except (APIError, DockerException, EvalAgentError):
-            return
-        for container in found:
-            if container.name.startswith(prefix):
-                try:
-                    container.remove(force=True)
-                except (APIError, DockerException):
-                    pass  # gone already
+        remove_containers((bench_container_prefix(self.bench_id),))
 
     # -- one attempt -----------------------------------------------------------------
     def run_one(self, task: Task, attempt: int, progress: Progress) -> AttemptResult:
@@ -308,6 +297,26 @@ class BenchRunner:
             user=image.user or "0:0", session_id=session_id, hardened=False,
         )
         return start_sandbox(wanted, docker=lambda config: StoppableSandbox(config, self._stop))
+
+
+def bench_container_prefix(bench_id: str, key: str = "") -> str:
+    """The names of a bench's containers start so (a Ray attempt's: with its key too)."""
+    return f"{CONTAINER_PREFIX}bench-{bench_id}-" + (f"{key}-" if key else "")
+
+
+def remove_containers(prefixes: tuple[str, ...]) -> None:
+    """Removes eval-agent's containers whose names start with one of `prefixes`; quietly, since
+    the engine may be gone or the containers removed already."""
+    try:
+        found = docker_client().containers.list(all=True, filters={"label": f"{LABEL}=1"}, ignore_removed=True)
+    except (APIError, DockerException, EvalAgentError):
+        return
+    for container in found:
+        if container.name.startswith(prefixes):
+            try:
+                container.remove(force=True)
+            except (APIError, DockerException):
+                pass  # gone already
 
 
 def run_bench(tasks: list[Task], settings: Settings, options: BenchOptions,
