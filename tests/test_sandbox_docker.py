@@ -27,6 +27,7 @@ from eval_agent.sandbox.docker_sandbox import (
     sandbox_env,
     sandbox_user,
 )
+from eval_agent.sandbox.docker_transport import DockerExecTransport, MainShellTransport, main_shell_command, new_nonce
 from eval_agent.sandbox.engine import LABEL, docker_client
 
 import sandbox_cases as cases
@@ -489,3 +490,28 @@ def test_shell_case(sh, case):
 @pytest.mark.parametrize("case", cases.FRESH_SANDBOX_CASES, ids=lambda case: case.__name__[5:])
 def test_shell_case_on_a_fresh_sandbox(fresh, case):
     case(fresh)
+
+
+@pytest.mark.parametrize("kind", ["main", "exec"])
+def test_the_shells_start_up_chatter_never_reaches_the_stream(client, kind):
+    """stdout and stderr reach eval-agent as two pipes multiplexed in no fixed order, so bash's
+    start-up notices ("no job control", a first prompt) could land after its first reply and be
+    pinned on a command's output (a git box once answered 'bash-5.2# ' in front of its reply).
+    The stream must carry nothing but what the commands print, from its first byte."""
+    nonce = new_nonce()
+    container = client.containers.create(IMAGE, main_shell_command(nonce) if kind == "main" else ["sleep", "60"],
+                                         entrypoint=[""], stdin_open=True, labels={LABEL: "1"})
+    try:
+        transport = MainShellTransport(client, container.id, None, nonce) if kind == "main" else None
+        container.start()
+        transport = transport or DockerExecTransport(client, container.id, None, "/")
+        transport.send(b"echo first\nprintf 'second\\n'\n")
+        seen, deadline = b"", time.monotonic() + 30
+        while b"second\n" not in seen and time.monotonic() < deadline:
+            seen += transport.recv(1) or b""
+        time.sleep(0.5)  # anything late on the other pipe would be here by now
+        seen += transport.recv(0.5) or b""
+        transport.close()
+        assert seen == b"first\nsecond\n"
+    finally:
+        container.remove(force=True)

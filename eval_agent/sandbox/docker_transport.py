@@ -17,7 +17,7 @@ import struct
 import docker
 from docker.errors import APIError, DockerException
 
-from .shell import SHELL_COMMAND, SIGNAL_COMMAND_SCRIPT
+from .shell import QUIET_SHELL, SIGNAL_COMMAND_SCRIPT
 
 
 class _EngineStream:
@@ -81,7 +81,7 @@ class DockerExecTransport(_EngineStream):
 
     def __init__(self, client: docker.DockerClient, container_id: str, user: str | None, workdir: str):
         exec_id = client.api.exec_create(
-            container_id, SHELL_COMMAND, stdin=True, stdout=True, stderr=True,
+            container_id, ["sh", "-c", f"exec {QUIET_SHELL}"], stdin=True, stdout=True, stderr=True,
             tty=False, user=user or "", workdir=workdir,
         )["Id"]
         super().__init__(client, container_id, user, client.api.exec_start(exec_id, socket=True))
@@ -98,8 +98,7 @@ class DockerExecTransport(_EngineStream):
 def main_shell_command(nonce: str) -> list[str]:
     """The container's command: the shell, then a line saying it exited and with what code,
     then a wait that keeps the container (and any background job) alive."""
-    shell = " ".join(SHELL_COMMAND)
-    return ["sh", "-c", f"{shell}; printf '\\n__EA_SHELL_EXITED_{nonce}_%s__\\n' \"$?\"; exec sleep infinity"]
+    return ["sh", "-c", f"{QUIET_SHELL}; printf '\\n__EA_SHELL_EXITED_{nonce}_%s__\\n' \"$?\"; exec sleep infinity"]
 
 
 class ExitLine:

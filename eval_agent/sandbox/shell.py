@@ -73,6 +73,11 @@ exit 0
 # first byte (--noediting): readline would echo the setup line into a stdio buffer that the next
 # command's `echo` flushes into that command's output.
 SHELL_COMMAND = ["bash", "--noprofile", "--norc", "--noediting", "-i"]
+# In a container, stdout and stderr are two pipes that the engine multiplexes onto one stream in
+# no guaranteed order: the shell's start-up chatter on stderr ("no job control", a first prompt)
+# could arrive after its first reply and be pinned on a command's output. So its stderr is
+# /dev/null from the first byte, not only from SHELL_SETUP on.
+QUIET_SHELL = " ".join(SHELL_COMMAND) + " 2>/dev/null"  # a sh command line
 SHELL_SETUP = (
     "exec 2>/dev/null; set +m +o emacs +o vi +o history; PS1= PS2= PROMPT_COMMAND=; unset HISTFILE\n"
     'mkdir -p "${HOME:-/tmp}"\n'
