@@ -73,7 +73,10 @@ def connect(address: str | None, jobs: int) -> Any:
     start`, or RAY_ADDRESS), else a Ray of its own on this machine with `jobs` slots."""
     ray = import_ray()
     env = {name: os.environ[name] for name in MODEL_ENV if name in os.environ}
-    options = dict(log_to_driver=False, logging_level=logging.ERROR, runtime_env={"env_vars": env} if env else None)
+    # Ray starts its workers at nice 15; on a node that is busy with anything else, that starves
+    # the model server and the attempts' loops (an attempt's time limit is wall-clock time)
+    env["RAY_worker_niceness"] = "0"
+    options = dict(log_to_driver=False, logging_level=logging.ERROR, runtime_env={"env_vars": env})
     if address:
         if not _answers(address):  # Ray itself would wait for it for ever
             raise UsageError(f"--ray-address {address}: no Ray cluster answers there; start one with "
