@@ -307,8 +307,9 @@ def bench_container_prefix(bench_id: str, key: str = "") -> str:
 def remove_containers(prefixes: tuple[str, ...]) -> None:
     """Removes eval-agent's containers whose names start with one of `prefixes`; quietly, since
     the engine may be gone or the containers removed already."""
-    try:
-        found = docker_client().containers.list(all=True, filters={"label": f"{LABEL}=1"}, ignore_removed=True)
+    try:  # the engine's name filter matches anywhere in the name: it narrows, startswith decides
+        found = docker_client().containers.list(all=True, filters={"label": f"{LABEL}=1", "name": list(prefixes)},
+                                                ignore_removed=True)
     except (APIError, DockerException, EvalAgentError):
         return
     for container in found:
