@@ -103,15 +103,6 @@ def fresh(client, tmp_path):
     box.close()
 
 
-@pytest.fixture(scope="module")
-def http_server(sandbox):
-    """A python http.server on port 8000, started in the background of the shared sandbox."""
-    cases.reset(sandbox)
-    cases.case_background_job_survives(sandbox, 8000)
-    (mapping,) = [m for m in sandbox.info.ports if m.container_port == 8000]
-    return mapping
-
-
 # -- isolation ----------------------------------------------------------------------------------
 def test_runs_as_the_workspace_owner(sh, workspace):
     assert os.getuid() == 0, "these tests run as root, so the workspace owner decides the user"
@@ -265,46 +256,6 @@ def test_pids_flood_in_the_shell_itself_leaves_a_usable_sandbox(small_pids):
 # -- the shell ----------------------------------------------------------------------------------
 def test_state_persists(sh):
     cases.case_state_persists(sh)
-
-
-def test_background_server_answers_inside_and_through_the_published_port(sh, http_server):
-    assert http_server.host_ip == "127.0.0.1"
-    inside = sh.run("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8000/", timeout=10)
-    assert inside.output == "200"
-    status, body = cases.http_get(f"{http_server.url}/")
-    assert status == 200 and b"Directory listing" in body
-    assert sh.run("exit 5", timeout=10).shell_restarted  # a new shell: the server stays
-    assert cases.http_get(f"{http_server.url}/")[0] == 200
-    assert "GET / HTTP" in sh.run("cat /tmp/ea_http_8000.log", timeout=10).output
-
-
-LOOPBACK_CHECK = ("getent hosts localhost && python3 -c \"import socket; s = socket.create_server(('localhost', 0)); "
-                  "socket.create_connection(s.getsockname()[:2]); print('loopback ok')\"")
-
-
-# /etc/hosts is put in two ways: a root shell writes it, for anyone else the engine unpacks it
-@pytest.mark.parametrize("who", ["workspace owner", "root without workspace"])
-def test_network_none_has_no_ports_and_no_route(client, tmp_path, sandbox, http_server, who):
-    target_ip = client.containers.get(sandbox.name).attrs["NetworkSettings"]["IPAddress"]
-    assert cases.http_get(f"http://{target_ip}:8000/")[0] == 200  # reachable on the bridge
-    as_root = who.startswith("root")
-    config = DockerSandboxConfig(
-        image=IMAGE, workspace=None if as_root else owned_workspace(tmp_path, "ws"), network="none",
-        user="0:0" if as_root else None, session_id=new_session(),
-    )
-    with DockerSandbox(config, client) as box:
-        assert box.run("id -u", timeout=10).output.strip() == ("0" if as_root else str(UID))
-        assert box.info.ports == [] and box.info.network == "none"
-        assert box.run("ls /sys/class/net", timeout=10).output.split() == ["lo"]
-        local = box.run(LOOPBACK_CHECK, timeout=10)
-        assert local.exit_code == 0 and "localhost" in local.output and "loopback ok" in local.output, local
-        assert box.run("exit 3", timeout=10).shell_restarted  # a new shell finds the file as it was
-        assert box.run("wc -l < /etc/hosts", timeout=10).output.strip() == "6"  # Docker's six lines
-        started = time.monotonic()
-        cut = box.run(f"curl -sS -m 5 http://{target_ip}:8000/", timeout=15)
-        assert cut.exit_code != 0 and "200" not in cut.output, cut
-        assert time.monotonic() - started < 8
-        assert box.run("echo still-works", timeout=10).output == "still-works\n"
 
 
 def test_files_through_the_shell(sh, workspace):

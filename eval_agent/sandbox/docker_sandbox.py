@@ -21,6 +21,7 @@ from .docker_transport import DockerExecTransport, MainShellTransport, main_shel
 from .shell import PersistentShell, ShellDied
 from .shell_sandbox import ShellSandbox
 from .tar import tar_archive
+from .forward import PortForwarder, engine_is_routable, reachable
 
 DEFAULT_PORTS = (3000, 5000, 8000, 8001, 8002, 8080, 8888)
 # Host variables that may enter the sandbox; nothing else from the host environment does.
@@ -112,6 +113,23 @@ def _hosts_archive() -> bytes:
 _HOSTS_BY_SHELL = f"[ -s /etc/hosts ] || printf %s {shlex.quote(_HOSTS)} > /etc/hosts\n"
 
 
+# engines whose containers this process could not reach: their ports are published by the engine
+_UNROUTABLE: set[str] = set()
+
+
+class _NotRoutable(Exception):
+    """The container's address does not answer from here (see forward.py)."""
+
+
+def _engine_key() -> str:
+    return os.environ.get("DOCKER_HOST", "")
+
+
+def _container_address(attrs: dict) -> str | None:
+    networks = (attrs.get("NetworkSettings") or {}).get("Networks") or {}
+    return next((net["IPAddress"] for net in networks.values() if net.get("IPAddress")), None)
+
+
 def _runs_as_root(user: str | None, image) -> bool:
     name = (user or image.attrs["Config"].get("User") or "root").split(":")[0]
     return name in ("0", "root")
@@ -122,6 +140,7 @@ class DockerSandbox(ShellSandbox):
         self.config = config
         self._client = client
         self._container = None
+        self._forwarder: PortForwarder | None = None
         session = config.session_id or secrets.token_hex(4)
         self.name = f"{CONTAINER_PREFIX}{session}"
         self._info = SandboxInfo(kind="docker", workdir=WORKSPACE, image=config.image, network=config.network,
@@ -129,6 +148,16 @@ class DockerSandbox(ShellSandbox):
 
     def start(self) -> None:
         client = self._client = self._client or docker_client()
+        config = self.config
+        published = config.network != "none" and bool(config.ports)
+        forward = published and engine_is_routable(client.api.base_url) and _engine_key() not in _UNROUTABLE
+        try:
+            self._start(client, forward, published and not forward)
+        except _NotRoutable:  # found out once per engine; the engine publishes from then on
+            _UNROUTABLE.add(_engine_key())
+            self._start(client, False, True)
+
+    def _start(self, client: docker.DockerClient, forward: bool, publish: bool) -> None:
         config = self.config
         try:
             image = client.images.get(config.image)
@@ -156,7 +185,7 @@ class DockerSandbox(ShellSandbox):
             options["user"] = user
         if config.workspace:
             options["volumes"] = {str(config.workspace.resolve()): {"bind": WORKSPACE, "mode": "rw"}}
-        if config.network != "none" and config.ports:
+        if publish:
             # a remote engine's: on that host's interfaces, or nobody but that host could reach them
             bind = "0.0.0.0" if remote_engine_host() else "127.0.0.1"
             options["ports"] = {f"{port}/tcp": (bind, None) for port in config.ports}
@@ -176,12 +205,19 @@ class DockerSandbox(ShellSandbox):
                 self._container.put_archive("/etc", _hosts_archive())
             main_shell.append(MainShellTransport(client, self._container.id, user, nonce))  # before start: misses nothing
             self._container.start()
-            if "ports" in options:  # host ports are known once started; nothing else needs a fresh look
+            if publish or forward:  # host ports and addresses are known once started; nothing else needs a fresh look
                 self._container.reload()
+            if forward:
+                address = _container_address(self._container.attrs)
+                if not address or not reachable(address, config.ports[0]):
+                    raise _NotRoutable()
+                self._forwarder = PortForwarder(address, config.ports)
         except BaseException as exc:  # Ctrl-C included: never leave the container behind
             for transport in main_shell:
                 transport.close()
             self.close()
+            if isinstance(exc, _NotRoutable):
+                raise
             if isinstance(exc, (APIError, DockerException)):
                 raise EnvironmentProblem(f"could not start the sandbox container: {exc}") from None
             raise
@@ -229,6 +265,8 @@ class DockerSandbox(ShellSandbox):
                 "or `eval-agent bench`, which needs none")
 
     def _port_mappings(self) -> list[PortMapping]:
+        if self._forwarder is not None:
+            return list(self._forwarder.mappings)
         remote = remote_engine_host()  # its URLs name the engine's host, once per port (not per address family)
         mappings: dict[int, PortMapping] = {}
         for key, bindings in sorted((self._container.attrs["NetworkSettings"].get("Ports") or {}).items()):
@@ -241,6 +279,9 @@ class DockerSandbox(ShellSandbox):
         shell = getattr(self, "_shell", None)
         if shell is not None:
             shell.close()
+        if self._forwarder is not None:
+            self._forwarder.close()
+            self._forwarder = None
         if self._client is not None:
             self._remove_container()
         self._container = None
