@@ -5,8 +5,9 @@ with the same image. Goal: the run takes at most twice the bare container.
 In one run, N repetitions, interleaved so that both see the same machine load:
   eval-agent run   a fresh process, --model scripted:FILE (one finish action), a temp workspace
   bare docker      three docker CLI calls, the same sandbox image
-  bare + ports     the same, publishing the ports the sandbox publishes (DEFAULT_PORTS), to show
-                   what they cost (docker-proxy processes to start and to stop)
+  bare + ports     the same, with the engine publishing the sandbox's ports (DEFAULT_PORTS): what
+                   eval-agent saves by forwarding them itself on a local engine (a docker-proxy
+                   process and NAT rules per port, to start and to stop)
   --compare DIR    also eval-agent from another source tree (e.g. the commit before a change:
                    git archive HEAD | tar -x -C DIR), run with PYTHONPATH=DIR
 Prints medians and the ratio. --breakdown adds one more run of eval-agent, measured from inside:
@@ -127,11 +128,13 @@ def breakdown(scratch: Path, total_runs: float) -> None:
     print(f"  imports, all                         {import_total * 1000:7.0f} ms")
     for name, seconds in imports.most_common(8):
         print(f"      {name:<32} {seconds * 1000:7.0f} ms")
-    print(f"  Docker API calls ({len(data['calls'])})                  {docker_total * 1000:7.0f} ms")
+    print(f"  Docker API calls ({len(data['calls'])}), summed over threads {docker_total * 1000:7.0f} ms  "
+          "(the two containers' overlap)")
     for name, samples in sorted(endpoints.items(), key=lambda item: -sum(item[1])):
         print(f"      {name:<40} x{len(samples):<3} {sum(samples) * 1000:7.0f} ms")
     rest = data["in_process"] - docker_total - import_total
-    print(f"  the rest (shell start, git, prompts, record, exit)  {rest * 1000:7.0f} ms")
+    if rest > 0:  # else the overlap hides it
+        print(f"  the rest (shell start, git, prompts, record, exit)  {rest * 1000:7.0f} ms")
     print(f"  (the median run above: {total_runs * 1000:.0f} ms)")
 
 

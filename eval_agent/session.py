@@ -10,24 +10,26 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from . import __version__, repo_guard
-from .loop.agent import Agent, Limits, Outcome
 from .config import Settings, home
 from .errors import EvalAgentError, UsageError
 from .events import Event, Notice, RunFinished, RunStarted
 from .git_runner import HostGit
+from .loop.state import Limits, Outcome
 from .models.registry import load_model
-from .loop.prompts import Prompts
-from .loop.review import Reviewer
 from .repo_layout import locate
 from .sandbox.base import Sandbox
 from .sandbox.services import running_services
 from .tools.built import MakeToolTool, workspace_tools
 from .tools.registry import default_tools, tool_schemas
-from .trajectory.recorder import Recorder
 from .workspace import Workspace
+
+if TYPE_CHECKING:  # imported in start(), while the containers start: ~60 ms off every run's start-up
+    from .loop.agent import Agent
+    from .loop.review import Reviewer
+    from .trajectory.recorder import Recorder
 
 DEFAULT_OPENAI_MODEL = "openai:gpt-4o-mini"
 
@@ -93,6 +95,34 @@ class Session:
         settings = self.settings
         if self.workspace_path is not None and not self.workspace_path.is_dir():
             raise UsageError(f"workspace {self.workspace_path} is not a folder")
+        # The two containers (the sandbox and the git box) start side by side, and meanwhile this
+        # thread loads the loop and the model: a start costs the slowest of them, not their sum.
+        # Each worker hands what it started to the session at once, so that close() removes it.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            starting = [pool.submit(self._start_sandbox)] if self.sandbox is None else []  # else it came started
+            if self.workspace_path is not None:
+                starting.append(pool.submit(self._open_workspace))
+            from .loop.agent import Agent
+
+            tool_mode = self._load_model()
+        for future in starting:
+            future.result()  # the first failure, as it was raised
+        tools = self._tools()
+        self.agent = Agent(
+            self.model, self.sandbox, tools, self.prompts, emit=self._emit,
+            limits=Limits(max_steps=settings.max_steps, max_cost=settings.max_cost, max_seconds=settings.max_seconds),
+            tool_mode=tool_mode, on_text=self.on_text,
+            system_variables=self._system_variables(),
+            commit_step=self._commit_step if self.workspace else None,
+            approve=self.approve, reviewer=self.make_reviewer(),
+            diff=self._request_diff if self.workspace else None,
+        )
+
+    def _load_model(self) -> str:
+        """The prompts and the model; returns the tool mode to run in."""
+        from .loop.prompts import Prompts
+
+        settings = self.settings
         self.prompts = Prompts(settings.prompts)
         spec = choose_model_spec(settings)
         if spec == "local" and not settings.model:
@@ -111,28 +141,7 @@ class Session:
             tool_mode = getattr(self.model, "default_tool_mode", "auto")
         if hasattr(self.model, "history_as_json"):  # the embedded model: its history in its own form
             self.model.history_as_json = tool_mode == "json"
-        if self.sandbox is not None:  # a sandbox given to the session comes started (the bench's)
-            if self.workspace_path is not None:
-                self._open_workspace()
-        elif self.workspace_path is None:
-            self.sandbox = self._make_sandbox()
-        else:  # two container starts, side by side: the sandbox and the git box
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                starting = pool.submit(self._make_sandbox)
-                try:
-                    self._open_workspace()
-                finally:
-                    self.sandbox = starting.result()
-        tools = self._tools()
-        self.agent = Agent(
-            self.model, self.sandbox, tools, self.prompts, emit=self._emit,
-            limits=Limits(max_steps=settings.max_steps, max_cost=settings.max_cost, max_seconds=settings.max_seconds),
-            tool_mode=tool_mode, on_text=self.on_text,
-            system_variables=self._system_variables(),
-            commit_step=self._commit_step if self.workspace else None,
-            approve=self.approve, reviewer=self.make_reviewer(),
-            diff=self._request_diff if self.workspace else None,
-        )
+        return tool_mode
 
     def _tools(self) -> list:
         """The built-in tools, make_tool when asked for, and the tools kept in the workspace."""
@@ -150,6 +159,8 @@ class Session:
 
     def make_reviewer(self, force: bool = False) -> Reviewer | None:
         """The reviewer the settings ask for (`force`: even when review is off)."""
+        from .loop.review import Reviewer
+
         settings = self.settings
         if not force and (settings.review == "off" or settings.max_reviews == 0):
             return None
@@ -194,13 +205,14 @@ class Session:
                 self._image_ready = True
         return image_tag()
 
-    def _make_sandbox(self) -> Sandbox:
+    def _start_sandbox(self) -> None:
         from .sandbox.factory import sandbox_settings, start_sandbox
 
         settings = self.settings
         image = settings.image or (self._sandbox_image() if settings.sandbox == "docker" else None)
-        return start_sandbox(sandbox_settings(settings, workspace=self.workspace_path, image=image, session_id=self.id),
-                             warn=lambda line: self.emit_outside(Notice(message=line, level="warning")))
+        self.sandbox = start_sandbox(sandbox_settings(settings, workspace=self.workspace_path, image=image,
+                                                      session_id=self.id),
+                                     warn=lambda line: self.emit_outside(Notice(message=line, level="warning")))
 
     def _system_variables(self) -> dict:
         info = self.sandbox.info
@@ -246,6 +258,8 @@ class Session:
         run_id = new_id()
         if self.recorder is not None:
             self.recorder.close()
+        from .trajectory.recorder import Recorder
+
         self.recorder = Recorder(self.home, run_id, self.id)
         repo_before = repo_guard.snapshot(self.workspace_path) if self.workspace_path else None
         agent = self.agent

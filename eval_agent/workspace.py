@@ -117,17 +117,18 @@ class Workspace:
             self._initial_commit()  # an unborn branch: HEAD must exist for diff and undo
             initialized = True
         skipped_before = len(self.skipped_large)
-        snapshot = self._snapshot_user_changes()
-        return PrepareResult(initialized, snapshot, self.head, self.skipped_large[skipped_before:])
+        snapshot, head = self._snapshot_user_changes()
+        return PrepareResult(initialized, snapshot, head, self.skipped_large[skipped_before:])
 
     def begin_request(self) -> str | None:
         # The user may have edited between requests: keep that out of the agent's first step too.
         if not self._ready:
-            self.prepare()
+            self.base = self.prepare().head
         elif not self.disabled:
             self._refuse_if_in_progress()
-            self._snapshot_user_changes()
-        self.base = None if self.disabled else self.head
+            self.base = self._snapshot_user_changes()[1]
+        else:
+            self.base = None
         return self.base
 
     def commit_step(self, step: int, description: str) -> str | None:
@@ -217,8 +218,13 @@ class Workspace:
     def _changes(self) -> list[tuple[str, bool]]:
         """(path, gone) for each path under the folder that differs from HEAD, minus files too big
         to keep; gone: nothing is at that path now (or only beyond a link)."""
-        out = self._git("status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignore-submodules=all",
-                        "--", self._spec).out
+        return self._head_and_changes(with_head=False)[1]
+
+    def _head_and_changes(self, with_head: bool = True) -> tuple[str, list[tuple[str, bool]]]:
+        """HEAD and _changes(), in one round trip to the git box."""
+        status = 'exec git status --porcelain=v1 -z --untracked-files=all --ignore-submodules=all -- "$1"'
+        done = self._script(("git rev-parse HEAD && " if with_head else "") + status, self._spec)
+        head, out = done.out.split("\n", 1) if with_head else ("", done.out)
         fields, paths, i = out.split("\0"), [], 0
         while i < len(fields):
             entry, i = fields[i], i + 1
@@ -237,7 +243,7 @@ class Workspace:
             if found is not None and self._too_big(path, found):
                 continue
             changes.append((path, found is None))
-        return changes
+        return head, changes
 
     def _too_big(self, path: str, found: os.stat_result) -> bool:
         if not stat.S_ISREG(found.st_mode) or found.st_size <= self.max_file_bytes:
@@ -255,8 +261,13 @@ class Workspace:
                             env=identity)
         return done.out.strip() or None
 
-    def _snapshot_user_changes(self) -> str | None:
-        return self._commit(self._changes(), SNAPSHOT_SUBJECT, self._user_identity())
+    def _snapshot_user_changes(self) -> tuple[str | None, str]:
+        """Commits what the user changed, if anything; returns that commit and HEAD after it."""
+        head, changes = self._head_and_changes()
+        if not changes:  # the usual case, one round trip to the git box: no identity to look up
+            return None, head
+        commit = self._commit(changes, SNAPSHOT_SUBJECT, self._user_identity())
+        return commit, commit or self.head
 
     def _initial_commit(self) -> None:
         # Plumbing, so whatever the user staged in an unborn repo stays theirs for the snapshot.

@@ -6,7 +6,6 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
-from rich.syntax import Syntax
 from rich.text import Text
 
 from ..events import (Event, FormatErrorEvent, ModelCalled, Notice, PlanUpdated, Reviewed, RunFinished, RunStarted,
@@ -96,6 +95,8 @@ class ConsoleRenderer:
         header = Text.assemble((f"step {event.step} ", "bold"), (event.tool, "magenta"))
         if event.tool == "bash":
             self.console.print(header)
+            from rich.syntax import Syntax  # here: pygments' lexer tables cost every start ~35 ms
+
             self.console.print(Syntax(str(args.get("command", "")), "bash", theme="ansi_dark", word_wrap=True))
         elif event.tool in ("write_file", "edit_file", "read_file"):
             self.console.print(header + Text(f" {args.get('path', '')}"))
