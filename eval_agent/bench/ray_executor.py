@@ -171,7 +171,7 @@ class RayBench:
         archive, digest = archives[flight.task.id]
         runner = self.runner
         # the model the driver chose, not one a node would choose from its own environment
-        settings = runner.settings.model_copy(update={"model": runner.model_spec}) if runner.model_spec else runner.settings
+        settings = runner.settings.replace(model=runner.model_spec) if runner.model_spec else runner.settings
         job = AttemptJob(bench_id=runner.bench_id, key=flight.key, task=flight.task, digest=digest,
                          attempt=flight.attempt, settings=settings, options=self.options,
                          model_servers=self._model_servers)

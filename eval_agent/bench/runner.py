@@ -272,7 +272,7 @@ class BenchRunner:
             update.update(model=f"scripted:{script}", tool_mode="native", max_steps=len(actions) + 1)
         if not task.allow_internet:
             update["network"] = "none"
-        return self.settings.model_copy(update=update)
+        return self.settings.replace(**update)
 
     def image_for(self, task: Task) -> _Image:
         """The task's image and its user, found once per bench: hashing the build context and

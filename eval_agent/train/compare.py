@@ -60,7 +60,7 @@ def compare(tasks: list[Task], models: list[str], settings: Settings, out: Path,
     for model in models:
         folder = out / re.sub(r"[^A-Za-z0-9._-]+", "-", model)
         options = BenchOptions(out=folder, agent="eval", jobs=jobs, attempts=attempts, timeout=timeout)
-        found, _ = run_bench(tasks, settings.model_copy(update={"model": model}), options)
+        found, _ = run_bench(tasks, settings.replace(model=model), options)
         results[model] = found
     scores = [score(model, results[model]) for model in models]
     first = results[models[0]]
