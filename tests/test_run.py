@@ -136,6 +136,23 @@ def test_stuck_detection_warns_then_ends_the_run(tmp_path, eval_home, scripted_s
     assert "same action three times" in warned[-1]
 
 
+def test_a_failed_edit_repeated_between_reads_is_stuck_too(tmp_path, eval_home, scripted_server, sandbox_image):
+    # a small model's loop, seen in the gym: a wrong edit, a read, the same wrong edit again
+    wrong = {"tool": "edit_file", "args": {"path": "app.conf", "old": "port = 1\nbackend = x\n", "new": "port = 2\n"}}
+    look = {"tool": "read_file", "args": {"path": "app.conf"}}
+    server = scripted_server([PLAN, {"tool": "write_file", "args": {"path": "app.conf", "content": "port = 1\n"}}]
+                             + [wrong, look] * 5)
+    result = run_cli(["run", "x", "--model", "openai:demo", "--json", "-w", str(tmp_path)], cli_env(eval_home, server))
+    assert result.returncode == 1, result.stderr
+    events = json_events(result.stdout)
+    finished = events[-1]
+    assert finished["status"] == "limit" and "stuck" in finished["reason"]
+    assert finished["steps"] == 8, "the fourth identical failure ends it: steps 2, 4, 6 and 8"
+    warned = [m["content"] for m in server.requests[7]["messages"] if m["role"] == "user"]
+    assert "same action three times" in warned[-1], "the third one warns, before the model's next answer"
+    assert [e["level"] for e in events if e["type"] == "notice" and "same result" in e["message"]] == ["warning"]
+
+
 def test_retries_after_500_and_429_then_finishes(tmp_path, eval_home, scripted_server, sandbox_image):
     server = scripted_server([PLAN, {"status": 500}, {"status": 429, "headers": {"Retry-After": "0"}},
                               bash("echo ok"), finish()])

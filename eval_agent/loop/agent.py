@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from typing import Any, Callable
 
 from ..errors import FormatError, ToolsUnsupported
@@ -59,6 +60,7 @@ class Agent:
         self._started = time.monotonic()
         self._format_errors = self._repeats = 0
         self._last_action: tuple | None = None
+        self._failures: Counter[tuple] = Counter()  # each failed action with its result, over the run
         self._request, self._evidence, self._reviews = request, [], 0
         self._sent = 0  # each run's record starts with the whole conversation it continues
         follow_up = bool(self.messages)
@@ -227,13 +229,19 @@ class Agent:
             self._append("user", text)
 
     def _check_stuck(self, call: ToolCall, observation: Observation) -> None:
+        """The same action with the same result, in a row, or failing the same way with other
+        steps between (a small model's loop: a wrong edit, a read, the same wrong edit)."""
         action = (call.name, json.dumps(call.arguments, sort_keys=True), observation.output)
         self._repeats = self._repeats + 1 if action == self._last_action else 1
         self._last_action = action
-        if self._repeats == self.limits.stuck_repeats:
-            self.emit(Notice(message=f"the same action gave the same result {self._repeats} times", level="warning"))
+        repeats = self._repeats
+        if not observation.ok:
+            self._failures[action] += 1
+            repeats = max(repeats, self._failures[action])
+        if repeats == self.limits.stuck_repeats:
+            self.emit(Notice(message=f"the same action gave the same result {repeats} times", level="warning"))
             self._append("user", self.prompts.render("stuck_warning", action=describe(call)))
-        elif self._repeats > self.limits.stuck_repeats:
+        elif repeats > self.limits.stuck_repeats:
             self._end("limit", "stuck: the same action kept giving the same result")
 
     def _switch_to_text_protocol(self) -> None:
