@@ -13,6 +13,7 @@ Tasks: the shipped tasks/ (held out from every training set we make) plus --gene
 tasks of --seed (the embedded model was never trained on either).
 
     python benchmarks/roles_gain.py --model local --generated 12 --attempts 2
+    python benchmarks/roles_gain.py --no-shipped --generated 8 --difficulty easy   # easy gym tasks only
 """
 
 from __future__ import annotations
@@ -95,8 +96,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="local")
     parser.add_argument("--tasks", type=Path, action="append", help="task folders (default: the shipped tasks/)")
+    parser.add_argument("--no-shipped", action="store_true", help="leave out the shipped tasks/")
     parser.add_argument("--generated", type=int, default=12, help="gym tasks to add (0: none)")
     parser.add_argument("--seed", type=int, default=1207)
+    parser.add_argument("--difficulty", action="append", help="only gym tasks of this difficulty (repeatable)")
+    parser.add_argument("--family", action="append", help="only gym tasks of this family (repeatable)")
     parser.add_argument("--filter", action="append", help="only tasks whose id matches (shell glob, repeatable)")
     parser.add_argument("--attempts", type=int, default=1)
     parser.add_argument("--configs", default="off,review,tools", help=f"comma-separated, of {', '.join(CONFIGS)}")
@@ -114,11 +118,14 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env.setdefault("EVAL_AGENT_HOME", str(out / "home"))
-    task_paths = [str(path) for path in (args.tasks or [ROOT / "tasks"])]
+    task_paths = [str(path) for path in (args.tasks or ([] if args.no_shipped else [ROOT / "tasks"]))]
     if args.generated:
         generated = out / "generated"
         if not generated.exists():
-            cli(["tasks", "generate", "--out", str(generated), "-n", str(args.generated), "--seed", str(args.seed)], env)
+            chosen = [part for flag, values in (("--difficulty", args.difficulty), ("--family", args.family))
+                      for value in values or [] for part in (flag, value)]
+            cli(["tasks", "generate", "--out", str(generated), "-n", str(args.generated), "--seed", str(args.seed),
+                 *chosen], env)
         task_paths.append(str(generated))
     filters = [part for pattern in (args.filter or []) for part in ("--filter", pattern)]
 
