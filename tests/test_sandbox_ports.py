@@ -12,30 +12,13 @@ import pytest
 
 from eval_agent.sandbox import docker_sandbox
 from eval_agent.sandbox.docker_sandbox import DEFAULT_PORTS, DockerSandbox, DockerSandboxConfig
-from eval_agent.sandbox.engine import docker_client
 
 import sandbox_cases as cases
+import test_sandbox_docker as docker_tests
 from test_sandbox_docker import IMAGE, UID, new_session, owned_workspace
 
-
-@pytest.fixture(scope="module")
-def client():
-    return docker_client()  # raises DockerUnavailable, with its fix, when no engine answers
-
-
-@pytest.fixture(scope="module")
-def sandbox(client, tmp_path_factory):
-    box = DockerSandbox(DockerSandboxConfig(image=IMAGE, workspace=owned_workspace(tmp_path_factory.mktemp("ports"), "ws"),
-                                            session_id=new_session()), client)
-    box.start()
-    yield box
-    box.close()
-
-
-@pytest.fixture
-def sh(sandbox):
-    cases.reset(sandbox)
-    return sandbox
+# the engine, the shared sandbox (on the base image) and its shell, as test_sandbox_docker.py has them
+client, workspace, sandbox, sh = docker_tests.client, docker_tests.workspace, docker_tests.sandbox, docker_tests.sh
 
 
 @pytest.fixture(scope="module")
