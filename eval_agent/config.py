@@ -6,6 +6,7 @@ folder; its keys are the field names below (e.g. `model = "openai:gpt-4o-mini"`)
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 import types
@@ -91,7 +92,8 @@ def _coerce(value: Any, kind: Any) -> Any:
                 value = float(value.strip()) if kind is float else int(value.strip())
             except ValueError:
                 raise _Bad(f"{value!r} is not a {'number' if kind is float else 'whole number'}") from None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and value != int(value)):
+        whole = isinstance(value, int) or (isinstance(value, float) and math.isfinite(value) and value.is_integer())
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not whole):
             raise _Bad(f"{value!r} is not a {'number' if kind is float else 'whole number'}")
         return kind(value)
     if kind is str:

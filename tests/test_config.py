@@ -61,6 +61,7 @@ def test_a_setting_the_file_names_that_does_not_exist_is_refused(tmp_path, monke
     with pytest.raises(UsageError, match=r"bad setting max_step in .*config.toml: there is no such setting; "
                                          r"the settings are model, .*max_steps"):
         load_settings({})
-    config.write_text('max_steps = "ten"\n')
-    with pytest.raises(UsageError, match="bad setting max_steps: 'ten' is not a whole number"):
-        load_settings({})
+    for value, says in [('"ten"', "'ten'"), ("inf", "inf"), ("nan", "nan"), ("2.5", "2.5")]:
+        config.write_text(f"max_steps = {value}\n")
+        with pytest.raises(UsageError, match=f"bad setting max_steps: {says} is not a whole number"):
+            load_settings({})
