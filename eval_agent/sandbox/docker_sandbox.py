@@ -149,10 +149,10 @@ class DockerSandbox(ShellSandbox):
     def start(self) -> None:
         client = self._client = self._client or docker_client()
         config = self.config
-        published = config.network != "none" and bool(config.ports)
-        forward = published and engine_is_routable(client.api.base_url) and _engine_key() not in _UNROUTABLE
+        has_ports = config.network != "none" and bool(config.ports)
+        forward = has_ports and engine_is_routable(client.api.base_url) and _engine_key() not in _UNROUTABLE
         try:
-            self._start(client, forward, published and not forward)
+            self._start(client, forward, has_ports and not forward)
         except _NotRoutable:  # found out once per engine; the engine publishes from then on
             _UNROUTABLE.add(_engine_key())
             self._start(client, False, True)
