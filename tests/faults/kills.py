@@ -18,7 +18,7 @@ from pathlib import Path
 from conftest import cli_env
 
 STEPS = [{"content": "- [ ] work"}] + [
-    {"tool": "bash", "args": {"command": f"echo step-{n}; head -c 20000 /dev/urandom | base64 > out-{n}.txt; sleep 0.2"}}
+    {"tool": "bash", "args": {"command": f"echo step-{n}; head -c 20000 /dev/urandom | base64 > out-{n}.txt; sleep 0.6"}}
     for n in range(4)] + [{"tool": "finish", "args": {"summary": "done"}}]
 
 
